@@ -1,0 +1,122 @@
+//! `noi`: Nói's headless door. Transcribes files with the on-device engine.
+
+mod bench;
+mod output;
+mod transcribe;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use noi_engine::search::SearchMethod;
+
+#[derive(Parser)]
+#[command(name = "noi", version, about = "On-device Vietnamese speech recognition", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transcribe audio files (WAV, FLAC, MP3, OGG/Vorbis, M4A/AAC; any rate, any channels).
+    Transcribe(TranscribeArgs),
+    /// Time model loading and transcription (for BENCHMARKS.md); prints JSON lines.
+    Bench(BenchArgs),
+}
+
+/// Options shared by every command that loads a model.
+#[derive(Args, Clone)]
+struct ModelArgs {
+    /// Model bundle directory (encoder/decoder/joiner ONNX files and tokens.txt).
+    #[arg(long, value_name = "DIR")]
+    model_dir: PathBuf,
+    /// Search method.
+    #[arg(long, value_enum, default_value_t = Decoding::Greedy)]
+    decoding: Decoding,
+    /// Active paths for beam search.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    beam: u16,
+    /// ONNX Runtime intra-op threads (default: the number of cores, at most 4).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
+}
+
+#[derive(Args)]
+struct TranscribeArgs {
+    /// Audio files to transcribe.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Transcribe each file this many times and report the fastest.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Decoding {
+    Greedy,
+    Beam,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Srt,
+    Vtt,
+}
+
+impl ModelArgs {
+    fn method(&self) -> SearchMethod {
+        match self.decoding {
+            Decoding::Greedy => SearchMethod::Greedy,
+            Decoding::Beam => SearchMethod::ModifiedBeam {
+                beam: self.beam as usize,
+            },
+        }
+    }
+
+    fn threads(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.threads.map_or(cores.min(4), usize::from)
+    }
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Transcribe(args) => transcribe::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("noi: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr; `NOI_LOG=debug` for more. Transcript text is never logged at `info`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NOI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,49 @@
+//! `noi transcribe`: each file in turn; a failing file is reported and the others still run.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use noi_engine::model::ModelOptions;
+use noi_engine::{Recognizer, RecognizerConfig};
+
+use crate::TranscribeArgs;
+use crate::output::render;
+
+pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
+    let recognizer = load(&args.model)?;
+    let config = RecognizerConfig {
+        method: args.model.method(),
+        ..Default::default()
+    };
+    let mut failed = false;
+    let mut stdout = std::io::stdout().lock();
+    for file in &args.files {
+        match recognizer.transcribe_file(file, &config, |_| {}) {
+            Ok(transcript) => {
+                let text = render(args.format, file, &transcript)?;
+                stdout
+                    .write_all(text.as_bytes())
+                    .context("cannot write to standard output")?;
+                stdout.flush().ok();
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("noi: error: {}: {error}", file.display());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn load(model: &crate::ModelArgs) -> anyhow::Result<Recognizer> {
+    let options = ModelOptions {
+        threads: model.threads(),
+    };
+    Recognizer::load(&model.model_dir, options)
+        .with_context(|| format!("cannot load the model in {}", model.model_dir.display()))
+}

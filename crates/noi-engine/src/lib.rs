@@ -1,0 +1,25 @@
+//! Nói's recognition engine: 16 kHz mono samples in, Vietnamese text out.
+//!
+//! Pure compute: no network, no GUI. The pieces, in the order audio flows through them:
+//! [`audio`] decodes files, [`resample`] brings any rate to 16 kHz, [`features`] computes
+//! Kaldi fbank, [`vad`] and [`segment`] cut long audio at pauses, [`model`] runs the ONNX
+//! transducer, [`search`] turns its scores into tokens, and [`recognizer`] ties them together.
+
+pub mod audio;
+pub mod error;
+pub mod features;
+pub mod model;
+pub mod resample;
+pub mod runtime;
+pub mod tokens;
+
+pub use error::{EngineError, Result};
+pub mod recognizer;
+pub mod search;
+pub mod segment;
+pub mod transcript;
+pub mod vad;
+
+pub use recognizer::{Recognizer, RecognizerConfig};
+pub mod fft;
+pub mod subtitle;

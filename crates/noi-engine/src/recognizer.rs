@@ -1,0 +1,269 @@
+//! The engine's front door: a loaded model plus the VAD and feature extractor, shared by all
+//! threads, turning 16 kHz audio into a [`Transcript`].
+//!
+//! Audio up to the encoder's limit is decoded in one piece (exactly what sherpa-onnx does with
+//! a whole clip). Longer audio is cut at pauses by the VAD into segments that never exceed the
+//! limit and decoded segment by segment while the audio streams in, so memory stays flat.
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use crate::audio::AudioReader;
+use crate::error::Result;
+use crate::features::{Fbank, FbankOptions};
+use crate::model::{ModelOptions, Transducer};
+use crate::search::{SearchMethod, SearchResult, search};
+use crate::segment::{SegmentRange, Segmenter, SegmenterConfig};
+use crate::transcript::{FRAME_SECONDS, Segment, Token, Transcript};
+use crate::vad::{VadModel, VadState, WINDOW, window_energy};
+
+pub const SAMPLE_RATE: usize = 16_000;
+
+/// Samples the encoder takes at once: ENGINE.md measures 20.0 s decoding and 20.1 s failing.
+pub const MAX_SEGMENT_SAMPLES: usize = 20 * SAMPLE_RATE;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecognizerConfig {
+    pub method: SearchMethod,
+    pub segmenter: SegmenterConfig,
+}
+
+pub struct Recognizer {
+    model: Transducer,
+    vad: VadModel,
+    fbank: Fbank,
+}
+
+impl Recognizer {
+    pub fn load(model_dir: &Path, options: ModelOptions) -> Result<Self> {
+        Ok(Self::new(
+            Transducer::load(model_dir, options)?,
+            VadModel::load()?,
+        ))
+    }
+
+    pub fn new(model: Transducer, vad: VadModel) -> Self {
+        Recognizer {
+            model,
+            vad,
+            fbank: Fbank::new(FbankOptions::default()),
+        }
+    }
+
+    pub fn model(&self) -> &Transducer {
+        &self.model
+    }
+
+    pub fn vad(&self) -> &VadModel {
+        &self.vad
+    }
+
+    pub fn features(&self, samples: &[f32]) -> Array2<f32> {
+        self.fbank.compute(samples)
+    }
+
+    /// Decodes one stretch of at most [`MAX_SEGMENT_SAMPLES`] samples in a single encoder run.
+    /// Audio too short for the encoder's subsampling (< 9 feature frames) has no tokens.
+    pub fn decode_segment(&self, samples: &[f32], method: SearchMethod) -> Result<SearchResult> {
+        debug_assert!(samples.len() <= MAX_SEGMENT_SAMPLES + WINDOW);
+        let features = self.fbank.compute(samples);
+        if encoder_frames(features.nrows()) == 0 {
+            return Ok(SearchResult::default());
+        }
+        let encoded = self.model.encode(features.view())?;
+        search(&self.model, encoded.view(), method)
+    }
+
+    /// Decodes `samples[range]`, with times in stream time.
+    fn decode_range(
+        &self,
+        samples: &[f32],
+        offset: usize,
+        range: SegmentRange,
+        method: SearchMethod,
+    ) -> Result<Segment> {
+        let result =
+            self.decode_segment(&samples[range.start - offset..range.end - offset], method)?;
+        Ok(self.segment_from(result, range))
+    }
+
+    fn segment_from(&self, result: SearchResult, range: SegmentRange) -> Segment {
+        let start = range.start as f64 / SAMPLE_RATE as f64;
+        let tokens = result
+            .tokens
+            .iter()
+            .zip(&result.frames)
+            .zip(&result.log_probs)
+            .map(|((&id, &frame), &log_prob)| Token {
+                id,
+                piece: self.model.tokens().piece(id).to_string(),
+                time: start + (frame as f32 * FRAME_SECONDS) as f64,
+                log_prob,
+            })
+            .collect();
+        Segment {
+            start_sample: range.start,
+            end_sample: range.end,
+            tokens,
+        }
+    }
+
+    /// Transcribes a whole stream of 16 kHz chunks; `on_segment` sees each segment as soon
+    /// as it is decoded (the CLI prints progress with it).
+    pub fn transcribe_chunks(
+        &self,
+        chunks: impl Iterator<Item = Result<Vec<f32>>>,
+        config: &RecognizerConfig,
+        mut on_segment: impl FnMut(&Segment),
+    ) -> Result<Transcript> {
+        let mut cutter = StreamCutter::new(config.segmenter);
+        let mut segments = Vec::new();
+        for chunk in chunks {
+            let ready = cutter.push(&self.vad, &chunk?)?;
+            for (range, offset) in ready {
+                let segment = self.decode_range(cutter.buffer(), offset, range, config.method)?;
+                on_segment(&segment);
+                segments.push(segment);
+            }
+            cutter.drop_consumed();
+        }
+        for range in cutter.finish(&self.vad)? {
+            let offset = cutter.buffer_start();
+            let segment = self.decode_range(cutter.buffer(), offset, range, config.method)?;
+            on_segment(&segment);
+            segments.push(segment);
+        }
+        Ok(Transcript {
+            duration: cutter.total() as f64 / SAMPLE_RATE as f64,
+            segments,
+        })
+    }
+
+    /// Reads, resamples and transcribes a file.
+    pub fn transcribe_file(
+        &self,
+        path: &Path,
+        config: &RecognizerConfig,
+        on_segment: impl FnMut(&Segment),
+    ) -> Result<Transcript> {
+        let mut reader = AudioReader::open(path)?;
+        let chunks =
+            std::iter::from_fn(move || reader.next_chunk().map_err(Into::into).transpose());
+        self.transcribe_chunks(chunks, config, on_segment)
+    }
+}
+
+/// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (ENGINE.md).
+pub fn encoder_frames(t: usize) -> usize {
+    if t < 7 { 0 } else { ((t - 7) / 2 + 1) / 2 }
+}
+
+/// Holds the audio of a stream until the segmenter has cut it. Until more than one encoder
+/// run's worth has arrived nothing is cut (a short file is decoded whole, like sherpa-onnx
+/// does); after that the VAD runs window by window and audio before the open segment is freed.
+struct StreamCutter {
+    segmenter: Segmenter,
+    vad_state: VadState,
+    buffer: Vec<f32>,
+    buffer_start: usize,
+    windows_done: usize,
+    segmenting: bool,
+}
+
+impl StreamCutter {
+    fn new(config: SegmenterConfig) -> Self {
+        StreamCutter {
+            segmenter: Segmenter::new(config),
+            vad_state: VadState::default(),
+            buffer: Vec::new(),
+            buffer_start: 0,
+            windows_done: 0,
+            segmenting: false,
+        }
+    }
+
+    fn buffer(&self) -> &[f32] {
+        &self.buffer
+    }
+
+    fn buffer_start(&self) -> usize {
+        self.buffer_start
+    }
+
+    fn total(&self) -> usize {
+        self.buffer_start + self.buffer.len()
+    }
+
+    /// Adds audio; returns the segments it closed, each with the buffer offset to cut it from.
+    fn push(&mut self, vad: &VadModel, chunk: &[f32]) -> Result<Vec<(SegmentRange, usize)>> {
+        self.buffer.extend_from_slice(chunk);
+        if !self.segmenting && self.total() <= MAX_SEGMENT_SAMPLES {
+            return Ok(Vec::new());
+        }
+        self.segmenting = true;
+        let mut ready = Vec::new();
+        while (self.windows_done + 1) * WINDOW <= self.total() {
+            let at = self.windows_done * WINDOW - self.buffer_start;
+            let window = &self.buffer[at..at + WINDOW];
+            let probability = vad.probability(&mut self.vad_state, window)?;
+            self.windows_done += 1;
+            if let Some(range) = self.segmenter.push(probability, window_energy(window)) {
+                ready.push((range, self.buffer_start));
+            }
+        }
+        Ok(ready)
+    }
+
+    /// Frees audio no future segment needs.
+    fn drop_consumed(&mut self) {
+        let keep_from = self.segmenter.keep_from().min(self.windows_done * WINDOW);
+        if keep_from > self.buffer_start {
+            self.buffer.drain(..keep_from - self.buffer_start);
+            self.buffer_start = keep_from;
+        }
+    }
+
+    /// Ends the stream: the open segment (or, for short audio, everything) is left to decode.
+    fn finish(&mut self, vad: &VadModel) -> Result<Vec<SegmentRange>> {
+        let total = self.total();
+        if !self.segmenting {
+            return Ok(if total == 0 {
+                vec![]
+            } else {
+                vec![SegmentRange {
+                    start: 0,
+                    end: total,
+                }]
+            });
+        }
+        let mut ranges = Vec::new();
+        // The last partial window, zero-padded, still counts for the VAD.
+        let at = self.windows_done * WINDOW;
+        if at < total {
+            let mut window = self.buffer[at - self.buffer_start..].to_vec();
+            window.resize(WINDOW, 0.0);
+            let probability = vad.probability(&mut self.vad_state, &window)?;
+            ranges.extend(self.segmenter.push(probability, window_energy(&window)));
+        }
+        ranges.extend(self.segmenter.finish(total));
+        for range in &mut ranges {
+            range.end = range.end.min(total);
+        }
+        ranges.retain(|r| !r.is_empty());
+        Ok(ranges)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_frame_formula_matches_engine_md() {
+        assert_eq!(encoder_frames(8), 0);
+        assert_eq!(encoder_frames(9), 1);
+        assert_eq!(encoder_frames(2000), 498);
+        assert_eq!(encoder_frames(0), 0);
+    }
+}
