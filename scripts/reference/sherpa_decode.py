@@ -17,7 +17,8 @@ of each emitted token, both methods), durations/words/lang when sherpa fills the
 sample_rate, decode_seconds (wall time of decode_stream(s) only, min over --repeat runs; with
 --batch the time of the whole batch) and accept_seconds (create_stream + accept_waveform, where
 sherpa resamples and computes fbank). Errors go to stderr plus a JSON line with "error"; the
-exit status is 1 if any input failed.
+exit status is 1 if any input failed. stderr also gets "# load_seconds: S", the wall time of
+OfflineRecognizer.from_transducer (model load), for the benchmark.
 """
 import argparse
 import glob
@@ -117,9 +118,11 @@ def main():
     files = {p: find_model_file(d, p, not args.fp32) for p in ("encoder", "decoder", "joiner")}
     tokens = os.path.join(d, "tokens.txt")
     print(f"# model: {json.dumps({k: os.path.basename(v) for k, v in files.items()})}", file=sys.stderr)
+    t0 = time.perf_counter()
     rec = sherpa_onnx.OfflineRecognizer.from_transducer(
         encoder=files["encoder"], decoder=files["decoder"], joiner=files["joiner"], tokens=tokens,
         num_threads=args.threads, decoding_method=args.method, max_active_paths=args.beam)
+    print(f"# load_seconds: {time.perf_counter() - t0:.6f}", file=sys.stderr, flush=True)
     # sherpa-onnx reports pieces with a leading "▁" turned into a space (SymbolTable::Init); map
     # them back to ids the same way.
     token_ids = {}

@@ -113,10 +113,13 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr; `NOI_LOG=debug` for more. Transcript text is never logged at `info`.
 fn init_logging() {
+    use std::io::IsTerminal;
+    // symphonia logs its probing failures itself; the engine turns them into one clear error.
     let filter = tracing_subscriber::EnvFilter::try_from_env("NOI_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,symphonia=off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

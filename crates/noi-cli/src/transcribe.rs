@@ -29,7 +29,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
             }
             Err(error) => {
                 failed = true;
-                eprintln!("noi: error: {}: {error}", file.display());
+                eprintln!("noi: error: {}", with_file(&error.to_string(), file));
             }
         }
     }
@@ -46,4 +46,14 @@ pub fn load(model: &crate::ModelArgs) -> anyhow::Result<Recognizer> {
     };
     Recognizer::load(&model.model_dir, options)
         .with_context(|| format!("cannot load the model in {}", model.model_dir.display()))
+}
+
+/// Names the file in a per-file error, unless the message already does.
+fn with_file(message: &str, file: &std::path::Path) -> String {
+    let name = file.display().to_string();
+    if message.contains(&name) {
+        message.to_string()
+    } else {
+        format!("{name}: {message}")
+    }
 }

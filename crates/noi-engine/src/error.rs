@@ -6,15 +6,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum EngineError {
-    #[error(
-        "ONNX Runtime could not be loaded from {path}: {reason}. Run scripts/setup.sh, or set ORT_DYLIB_PATH to libonnxruntime 1.32"
-    )]
-    RuntimeLoad { path: PathBuf, reason: String },
-
-    #[error(
-        "ONNX Runtime library not found (looked at {looked}). Run scripts/setup.sh, or set ORT_DYLIB_PATH to libonnxruntime 1.32"
-    )]
-    RuntimeMissing { looked: String },
+    /// ONNX Runtime is missing or unusable; the message says where we looked and the fix.
+    #[error("{0}")]
+    Runtime(String),
 
     #[error("model directory {0} does not exist or is not a directory")]
     ModelDirMissing(PathBuf),

@@ -29,7 +29,7 @@ impl RealFft {
     pub fn new(len: usize) -> Self {
         let half = len / 2;
         assert!(
-            half >= 4 && half.is_power_of_two() && half.trailing_zeros() % 2 == 0,
+            half >= 4 && half.is_power_of_two() && half.trailing_zeros().is_multiple_of(2),
             "RealFft needs len/2 to be a power of 4, got len {len}"
         );
         // Phases are formed in the order the reference binary forms them: reciprocal first.

@@ -156,7 +156,7 @@ impl Recognizer {
 
 /// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (ENGINE.md).
 pub fn encoder_frames(t: usize) -> usize {
-    if t < 7 { 0 } else { ((t - 7) / 2 + 1) / 2 }
+    if t < 7 { 0 } else { ((t - 7) / 2).div_ceil(2) }
 }
 
 /// Holds the audio of a stream until the segmenter has cut it. Until more than one encoder

@@ -12,51 +12,73 @@ use crate::error::{EngineError, Result};
 /// File name of the library inside the PyPI wheel (`onnxruntime/capi/`).
 const WHEEL_LIBRARY: &str = "libonnxruntime.so.1.32.0";
 
+/// How to get the library, for error messages.
+const FIX: &str = "run scripts/run.sh from the Nói repository (it installs ONNX Runtime 1.32 into .ort/), \
+or set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.32";
+
 static ENVIRONMENT: OnceLock<std::result::Result<Environment, String>> = OnceLock::new();
 
 /// The process-wide ONNX Runtime environment, loaded on first use.
 pub fn environment() -> Result<Environment> {
-    let loaded = ENVIRONMENT.get_or_init(|| load().map_err(|e| e.to_string()));
-    loaded.clone().map_err(|reason| EngineError::RuntimeLoad {
-        path: library_candidates().into_iter().next().unwrap_or_default(),
-        reason,
-    })
+    ENVIRONMENT
+        .get_or_init(load)
+        .clone()
+        .map_err(EngineError::Runtime)
 }
 
-fn load() -> Result<Environment> {
-    let candidates = library_candidates();
-    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-        let looked = candidates
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(EngineError::RuntimeMissing { looked });
+fn load() -> std::result::Result<Environment, String> {
+    let path = find_library()?;
+    let failed = |e: &dyn std::fmt::Display| {
+        format!(
+            "ONNX Runtime at {} could not be loaded ({e}); {FIX}",
+            path.display()
+        )
     };
-    let to_error = |reason: String| EngineError::RuntimeLoad {
-        path: path.clone(),
-        reason,
-    };
-    ort::init_from(path)
-        .map_err(|e| to_error(e.to_string()))?
+    ort::init_from(&path)
+        .map_err(|e| failed(&e))?
         .with_name("noi")
         .build()
-        .map_err(|e| to_error(e.to_string()))
+        .map_err(|e| failed(&e))
 }
 
-/// Where the library may be, most specific first.
-fn library_candidates() -> Vec<PathBuf> {
-    let mut candidates = Vec::new();
+/// `ORT_DYLIB_PATH` when set (it must exist: a wrong explicit path is an error, not a hint),
+/// else next to the executable, else the repository's `.ort` folder above `target/`.
+fn find_library() -> std::result::Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
-        candidates.push(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "ORT_DYLIB_PATH is set to {}, which is not a file; {FIX}",
+                path.display()
+            ))
+        };
     }
+    let candidates = default_candidates();
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+            format!(
+                "ONNX Runtime not found (looked at {}); {FIX}",
+                looked.join(", ")
+            )
+        })
+}
+
+/// Where the library may be when `ORT_DYLIB_PATH` is not set, most specific first.
+fn default_candidates() -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
     {
         candidates.push(dir.join(WHEEL_LIBRARY));
         candidates.push(dir.join("libonnxruntime.so"));
-        // target/{debug,release}/ → the repository's .ort folder.
+        // target/{debug,release}[/deps] → the repository's .ort folder.
         for up in dir.ancestors().skip(1).take(3) {
             candidates.push(up.join(".ort/onnxruntime/capi").join(WHEEL_LIBRARY));
         }

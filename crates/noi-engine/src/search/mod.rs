@@ -18,19 +18,12 @@ use crate::model::Transducer;
 pub const BLANK_ID: u32 = 0;
 
 /// How to search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SearchMethod {
+    #[default]
     Greedy,
     /// sherpa-onnx's `modified_beam_search`: at most one symbol per frame, `beam` active paths.
-    ModifiedBeam {
-        beam: usize,
-    },
-}
-
-impl Default for SearchMethod {
-    fn default() -> Self {
-        SearchMethod::Greedy
-    }
+    ModifiedBeam { beam: usize },
 }
 
 /// Tokens as the search emitted them, with the encoder frame and log-probability of each.

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/run.sh and scripts/test.sh. Sourced, not run. Every step is
+# idempotent: it checks first and installs only what is missing, so a second run is quick.
+#
+#   ensure_apt PKG...      Debian/Ubuntu packages (apt-get; sudo when not root)
+#   ensure_onnxruntime     ONNX Runtime 1.32.0 from the PyPI wheel into .ort/ (git-ignored)
+#   ensure_reference_venv  .venv/ with sherpa-onnx 2.0.1 and kaldi-native-fbank (test goldens)
+#   ensure_rust            checks that cargo is there
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORT_VERSION="1.32.0"
+ORT_LIB="$REPO_ROOT/.ort/onnxruntime/capi/libonnxruntime.so.$ORT_VERSION"
+VENV="$REPO_ROOT/.venv"
+export ORT_DYLIB_PATH="$ORT_LIB"
+
+say() { printf '\033[1m[noi setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+ensure_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing Debian packages: ${missing[*]}"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_for_pip() {
+    # Any python3 with pip will do; Debian's needs python3-pip and python3-venv.
+    if ! python3 -m pip --version >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        ensure_apt python3 python3-pip python3-venv
+    fi
+    command -v python3
+}
+
+ensure_onnxruntime() {
+    [ -f "$ORT_LIB" ] && return 0
+    say "installing ONNX Runtime $ORT_VERSION (PyPI wheel) into .ort/"
+    local py
+    py="$(python_for_pip)"
+    rm -rf "$REPO_ROOT/.ort.partial"
+    "$py" -m pip install --quiet --disable-pip-version-check --no-deps \
+        --target "$REPO_ROOT/.ort.partial" "onnxruntime==$ORT_VERSION"
+    # Move into place only when complete, so an interrupted install is retried next time.
+    rm -rf "$REPO_ROOT/.ort"
+    mv "$REPO_ROOT/.ort.partial" "$REPO_ROOT/.ort"
+    [ -f "$ORT_LIB" ] || { say "error: $ORT_LIB missing after install"; exit 1; }
+}
+
+ensure_reference_venv() {
+    local stamp="$VENV/.noi-reference-v1"
+    [ -f "$stamp" ] && return 0
+    say "creating .venv with sherpa-onnx 2.0.1 and kaldi-native-fbank (reference for tests)"
+    local py
+    py="$(python_for_pip)"
+    "$py" -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "sherpa-onnx==2.0.1" "kaldi-native-fbank==1.23.0" "numpy" "onnx" "soundfile"
+    touch "$stamp"
+}
+
+ensure_rust() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    command -v cargo >/dev/null 2>&1 || {
+        say "error: cargo not found. Install Rust 1.92 or newer from https://rustup.rs and run this again."
+        exit 1
+    }
+}
+
+# What building the engine needs: a C toolchain for crates with C parts, and pkg-config.
+ensure_build_tools() {
+    ensure_rust
+    command -v cc >/dev/null 2>&1 || ensure_apt build-essential
+    ensure_apt pkg-config ca-certificates
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need on first use: build tools, ONNX
+# Runtime, espeak-ng/sox/ffmpeg for test audio, and the reference venv (sherpa-onnx,
+# kaldi-native-fbank) that parity tests compare against. Extra arguments go to `cargo test`.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+ensure_build_tools
+ensure_apt espeak-ng sox libsox-fmt-all ffmpeg time
+ensure_onnxruntime
+ensure_reference_venv
+cd "$REPO_ROOT"
+
+say "generating test audio (testdata/audio, skipped when up to date)"
+scripts/reference/make_test_audio.sh testdata/audio >/dev/null
+
+say "checking formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+say "running the tests"
+cargo test --workspace "$@"
