@@ -11,9 +11,10 @@ time (never two in parallel):
   2. the 8-minute file: noi's whole time (read, VAD, features, encoder, search) against the sum of
      sherpa-onnx's times on exactly noi's segments; noi's peak RSS for that run;
   3. the 10 s clip with the M model, each engine in a fresh process that decodes only that clip:
-     peak RSS; plus the model load times of every process run.
+     peak RSS; plus the model load times of every process run, and noi's VAD cost alone.
 Every time is the fastest of --repeat runs. Peak RSS is the measured process's own ru_maxrss,
-read with os.wait4 on that one child. Prints a Markdown report and writes it to BENCHMARKS.md
+read with os.wait4 on that one child. CPU contention from other programs is measured with Linux
+PSI around every process and reported per row: rerun when it is high. Prints a Markdown report and writes it to BENCHMARKS.md
 under "## Engine (issue 2)". Needs sox, testdata/audio (made with
 scripts/reference/make_test_audio.sh if missing) and the replica models in ../shared/models
 (or $NOI_SHARED_MODELS).
@@ -55,8 +56,21 @@ scripts/reference/make_test_audio.sh              # test audio in testdata/audio
 """
 
 
+def cpu_wait():
+    """Seconds tasks have waited for a CPU so far (Linux PSI "some"); None without PSI."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return int(f.readline().split("total=")[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+CONTENTION = []  # per measured process: share of its wall time some task waited for a CPU
+
+
 def run(cmd, env=None):
     """Runs cmd alone and waits; returns (stdout, stderr, peak RSS of that process in MB)."""
+    wait0, t0 = cpu_wait(), time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # rusage of this child (and its own children)
@@ -65,7 +79,14 @@ def run(cmd, env=None):
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr}")
+    if wait0 is not None:  # high values mean another program competed for the 2 cores
+        CONTENTION.append((cpu_wait() - wait0) / (time.perf_counter() - t0))
     return stdout, stderr, usage.ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
+
+
+def contention(since):
+    """Highest CPU contention (%) over the processes measured since index `since`."""
+    return f"{100 * max(CONTENTION[since:], default=0):.0f}" if CONTENTION else "n/a"
 
 
 def noi(model, files, threads, repeat, decoding="greedy"):
@@ -146,20 +167,22 @@ def main():
                 # 1. short clips, each file decoded in one piece by both engines
                 log(f"{model} t{threads} {decoding}: short clips")
                 method = "greedy_search" if decoding == "greedy" else "modified_beam_search"
+                mark = len(CONTENTION)
                 nl, nrecs, _ = noi(model, clips, threads, rep, decoding)
                 sl, srecs, _ = sherpa(model, threads, rep, method, files=clips)
                 loads.append((model, threads, nl, sl))
                 per = [(Path(s["file"]).name, nrecs[Path(s["file"]).name], s) for s in srecs]
-                short.append((model, threads, decoding, per))
+                short.append((model, threads, decoding, per, contention(mark)))
             # 2. the 8-minute file: noi with its VAD, sherpa on noi's segments
             log(f"{model} t{threads}: 8-minute file")
+            mark = len(CONTENTION)
             nl, nrecs, rss = noi(model, [LONG], threads, rep)
             rec = nrecs[LONG.name]
             seg_file = WORK / f"segments_{model}_t{threads}.json"
             seg_file.write_text(json.dumps([{"wav": str(LONG), "segments": rec["segments"]}]))
             sl, srecs, _ = sherpa(model, threads, rep, segments=seg_file)
             loads.append((model, threads, nl, sl))
-            long.append((model, threads, rec, srecs, rss))
+            long.append((model, threads, rec, srecs, rss, contention(mark)))
 
     # 3. memory: a fresh process per engine that decodes only the 10 s clip (M model, 2 threads)
     log("M: peak RSS on the 10 s clip")
@@ -167,6 +190,13 @@ def main():
     sl, _, sherpa_rss = sherpa("M", 2, 1, files=[CLIP10])
     _, _, py_rss = run([PY, "-c", "import numpy, soundfile, sherpa_onnx"])
     loads.append(("M", 2, nl, sl))
+    # What the VAD alone costs noi on 8 minutes: digital silence, so no segment is decoded.
+    log("noi: VAD alone on 480 s of silence")
+    subprocess.run(["sox", "-D", "-R", "-V1", "-r", "16000", "-c", "1", "-b", "16", "-n",
+                    WORK / "silence_480s.wav", "trim", "0", "480"], check=True)
+    mark = len(CONTENTION)
+    vad_only = noi("30M", [WORK / "silence_480s.wav"], 1, rep)[1]["silence_480s.wav"]["seconds"]
+    vad_busy = contention(mark)
     elapsed, load_after = time.time() - started, os.getloadavg()
 
     # ---- report ----
@@ -174,7 +204,10 @@ def main():
     md = [SECTION, "",
           f"`{cmd}` (took {elapsed / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M %Z')}). Replica models "
           "(random weights, exact size and shape of the real bundles), one process at a time, every "
-          f"time the fastest of {rep} runs. noi times the whole transcription of a file (read, "
+          f"time the fastest of {rep} runs. "
+          "\"CPU wait\" is the highest share of a measured process's wall time in which some task "
+          "waited for a CPU (Linux PSI): near 0 on a quiet machine, high when another program "
+          "competed for the cores, which makes that row's times unreliable. noi times the whole transcription of a file (read, "
           "resample, VAD for files > 20 s, features, encoder, search); sherpa-onnx times "
           "`accept_waveform` (features) + `decode_stream` (encoder, search) on samples already in "
           "memory, each minimised separately. Ratio = noi / sherpa-onnx, target ≤ 1.00.", "",
@@ -182,32 +215,34 @@ def main():
           f"- load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}", ""]
 
     md += ["### Short clips (each decoded in one piece)", "",
-           "| model | threads | search | clips | audio s | noi s | sherpa-onnx s | ratio | same token count |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    for model, threads, decoding, per in short:
+           "| model | threads | search | clips | audio s | noi s | sherpa-onnx s | ratio | same token count | CPU wait % |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for model, threads, decoding, per, busy in short:
         audio = sum(n["duration"] for _, n, _ in per)
         t_noi, t_sh = sum(n["seconds"] for _, n, _ in per), sum(s["seconds"] for _, _, s in per)
         same = sum(n["tokens"] == len(s["tokens"]) for _, n, s in per)
         md.append(f"| {model} | {threads} | {decoding} | {len(per)} | {audio:.1f} | {t_noi:.3f} | "
-                  f"{t_sh:.3f} | {ratio(t_noi, t_sh)} | {same}/{len(per)} |")
+                  f"{t_sh:.3f} | {ratio(t_noi, t_sh)} | {same}/{len(per)} | {busy} |")
     md += ["", "Per clip, milliseconds noi / sherpa-onnx:", "",
-           "| clip | s | " + " | ".join(f"{m} t{t} {d}" for m, t, d, _ in short) + " |",
+           "| clip | s | " + " | ".join(f"{m} t{t} {d}" for m, t, d, *_ in short) + " |",
            "|---|---|" + "---|" * len(short)]
     for i, (name, n, _) in enumerate(short[0][3]):
-        cells = [f"{p[i][1]['seconds'] * 1e3:.0f} / {p[i][2]['seconds'] * 1e3:.0f}" for *_, p in short]
+        cells = [f"{p[i][1]['seconds'] * 1e3:.0f} / {p[i][2]['seconds'] * 1e3:.0f}" for *_, p, _ in short]
         md.append(f"| {name} | {n['duration']:.2f} | " + " | ".join(cells) + " |")
 
     md += ["", "### 8-minute file (greedy; sherpa-onnx decodes exactly noi's VAD segments)", "",
-           "| model | threads | segments | noi s (RTF) | sherpa-onnx s (RTF) | ratio | same token count | noi peak RSS MB (≤ 400) |",
-           "|---|---|---|---|---|---|---|---|"]
-    for model, threads, rec, srecs, rss in long:
+           "| model | threads | segments | noi s (RTF) | sherpa-onnx s (RTF) | ratio | same token count | noi peak RSS MB (≤ 400) | CPU wait % |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for model, threads, rec, srecs, rss, busy in long:
         t_sh, dur = sum(s["seconds"] for s in srecs), rec["duration"]
         same = "yes" if rec["tokens"] == sum(len(s["tokens"]) for s in srecs) else "no"
         md.append(f"| {model} | {threads} | {len(rec['segments'])} | {rec['seconds']:.2f} "
                   f"({rec['seconds'] / dur:.4f}) | {t_sh:.2f} ({t_sh / dur:.4f}) | "
-                  f"{ratio(rec['seconds'], t_sh)} | {same} | {rss:.0f}{'' if rss <= 400 else ' **(missed)**'} |")
+                  f"{ratio(rec['seconds'], t_sh)} | {same} | {rss:.0f}{'' if rss <= 400 else ' **(missed)**'} | {busy} |")
 
-    md += ["", "### Memory and model load", "",
+    md += ["", f"noi's VAD alone (read + Silero on 480 s of digital silence, 30M model, 1 thread, "
+           f"nothing decoded; CPU wait {vad_busy} %): {vad_only:.2f} s. sherpa-onnx's column has no "
+           "VAD: it decodes segments noi found.", "", "### Memory and model load", "",
            "Peak RSS of a fresh process that loads the M model (2 threads) and decodes only the "
            f"{nrecs[CLIP10.name]['duration']:.2f} s clip once:", "",
            "| engine | peak RSS MB | target |", "|---|---|---|",

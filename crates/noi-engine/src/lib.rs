@@ -6,6 +6,7 @@
 //! transducer, [`search`] turns its scores into tokens, and [`recognizer`] ties them together.
 
 pub mod audio;
+pub mod cutter;
 pub mod error;
 pub mod features;
 pub mod model;
@@ -21,5 +22,7 @@ pub mod transcript;
 pub mod vad;
 
 pub use recognizer::{Recognizer, RecognizerConfig};
+pub mod dictation;
 pub mod fft;
 pub mod subtitle;
+pub mod text;

@@ -272,7 +272,8 @@ fn open_session(path: &Path, options: ModelOptions) -> Result<Session> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let bytes = std::fs::read(path).map_err(|e| EngineError::ModelLoad {
+    // Reading the file first turns "missing"/"unreadable" into an I/O error, not a parse error.
+    std::fs::metadata(path).map_err(|e| EngineError::ModelLoad {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
@@ -284,7 +285,7 @@ fn open_session(path: &Path, options: ModelOptions) -> Result<Session> {
         .map_err(|e| to_error(e.into()))?
         .with_inter_threads(1)
         .map_err(|e| to_error(e.into()))?
-        .commit_from_memory(&bytes)
+        .commit_from_file(path)
         .map_err(to_error)
 }
 

@@ -10,13 +10,14 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::audio::AudioReader;
+use crate::cutter::{CutMode, SpeechCutter};
 use crate::error::Result;
 use crate::features::{Fbank, FbankOptions};
 use crate::model::{ModelOptions, Transducer};
 use crate::search::{SearchMethod, SearchResult, search};
-use crate::segment::{SegmentRange, Segmenter, SegmenterConfig};
+use crate::segment::{SegmentRange, SegmenterConfig};
 use crate::transcript::{FRAME_SECONDS, Segment, Token, Transcript};
-use crate::vad::{VadModel, VadState, WINDOW, window_energy};
+use crate::vad::{VadModel, WINDOW};
 
 pub const SAMPLE_RATE: usize = 16_000;
 
@@ -75,20 +76,19 @@ impl Recognizer {
         search(&self.model, encoded.view(), method)
     }
 
-    /// Decodes `samples[range]`, with times in stream time.
-    fn decode_range(
+    /// Decodes one range of the cutter's audio, with times in stream time.
+    pub fn decode_range(
         &self,
-        samples: &[f32],
-        offset: usize,
+        cutter: &SpeechCutter,
         range: SegmentRange,
         method: SearchMethod,
     ) -> Result<Segment> {
-        let result =
-            self.decode_segment(&samples[range.start - offset..range.end - offset], method)?;
+        let result = self.decode_segment(cutter.audio(range), method)?;
         Ok(self.segment_from(result, range))
     }
 
-    fn segment_from(&self, result: SearchResult, range: SegmentRange) -> Segment {
+    /// Turns a search result over `range` into a segment with piece texts and stream times.
+    pub fn segment_from(&self, result: SearchResult, range: SegmentRange) -> Segment {
         let start = range.start as f64 / SAMPLE_RATE as f64;
         let tokens = result
             .tokens
@@ -117,20 +117,18 @@ impl Recognizer {
         config: &RecognizerConfig,
         mut on_segment: impl FnMut(&Segment),
     ) -> Result<Transcript> {
-        let mut cutter = StreamCutter::new(config.segmenter);
+        let mut cutter = SpeechCutter::new(config.segmenter, CutMode::WholeWhenShort);
         let mut segments = Vec::new();
         for chunk in chunks {
-            let ready = cutter.push(&self.vad, &chunk?)?;
-            for (range, offset) in ready {
-                let segment = self.decode_range(cutter.buffer(), offset, range, config.method)?;
+            for range in cutter.push(&self.vad, &chunk?)? {
+                let segment = self.decode_range(&cutter, range, config.method)?;
                 on_segment(&segment);
                 segments.push(segment);
             }
             cutter.drop_consumed();
         }
-        for range in cutter.finish(&self.vad)? {
-            let offset = cutter.buffer_start();
-            let segment = self.decode_range(cutter.buffer(), offset, range, config.method)?;
+        for range in cutter.finish(&self.vad, 0)? {
+            let segment = self.decode_range(&cutter, range, config.method)?;
             on_segment(&segment);
             segments.push(segment);
         }
@@ -157,102 +155,6 @@ impl Recognizer {
 /// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (ENGINE.md).
 pub fn encoder_frames(t: usize) -> usize {
     if t < 7 { 0 } else { ((t - 7) / 2).div_ceil(2) }
-}
-
-/// Holds the audio of a stream until the segmenter has cut it. Until more than one encoder
-/// run's worth has arrived nothing is cut (a short file is decoded whole, like sherpa-onnx
-/// does); after that the VAD runs window by window and audio before the open segment is freed.
-struct StreamCutter {
-    segmenter: Segmenter,
-    vad_state: VadState,
-    buffer: Vec<f32>,
-    buffer_start: usize,
-    windows_done: usize,
-    segmenting: bool,
-}
-
-impl StreamCutter {
-    fn new(config: SegmenterConfig) -> Self {
-        StreamCutter {
-            segmenter: Segmenter::new(config),
-            vad_state: VadState::default(),
-            buffer: Vec::new(),
-            buffer_start: 0,
-            windows_done: 0,
-            segmenting: false,
-        }
-    }
-
-    fn buffer(&self) -> &[f32] {
-        &self.buffer
-    }
-
-    fn buffer_start(&self) -> usize {
-        self.buffer_start
-    }
-
-    fn total(&self) -> usize {
-        self.buffer_start + self.buffer.len()
-    }
-
-    /// Adds audio; returns the segments it closed, each with the buffer offset to cut it from.
-    fn push(&mut self, vad: &VadModel, chunk: &[f32]) -> Result<Vec<(SegmentRange, usize)>> {
-        self.buffer.extend_from_slice(chunk);
-        if !self.segmenting && self.total() <= MAX_SEGMENT_SAMPLES {
-            return Ok(Vec::new());
-        }
-        self.segmenting = true;
-        let mut ready = Vec::new();
-        while (self.windows_done + 1) * WINDOW <= self.total() {
-            let at = self.windows_done * WINDOW - self.buffer_start;
-            let window = &self.buffer[at..at + WINDOW];
-            let probability = vad.probability(&mut self.vad_state, window)?;
-            self.windows_done += 1;
-            if let Some(range) = self.segmenter.push(probability, window_energy(window)) {
-                ready.push((range, self.buffer_start));
-            }
-        }
-        Ok(ready)
-    }
-
-    /// Frees audio no future segment needs.
-    fn drop_consumed(&mut self) {
-        let keep_from = self.segmenter.keep_from().min(self.windows_done * WINDOW);
-        if keep_from > self.buffer_start {
-            self.buffer.drain(..keep_from - self.buffer_start);
-            self.buffer_start = keep_from;
-        }
-    }
-
-    /// Ends the stream: the open segment (or, for short audio, everything) is left to decode.
-    fn finish(&mut self, vad: &VadModel) -> Result<Vec<SegmentRange>> {
-        let total = self.total();
-        if !self.segmenting {
-            return Ok(if total == 0 {
-                vec![]
-            } else {
-                vec![SegmentRange {
-                    start: 0,
-                    end: total,
-                }]
-            });
-        }
-        let mut ranges = Vec::new();
-        // The last partial window, zero-padded, still counts for the VAD.
-        let at = self.windows_done * WINDOW;
-        if at < total {
-            let mut window = self.buffer[at - self.buffer_start..].to_vec();
-            window.resize(WINDOW, 0.0);
-            let probability = vad.probability(&mut self.vad_state, &window)?;
-            ranges.extend(self.segmenter.push(probability, window_energy(&window)));
-        }
-        ranges.extend(self.segmenter.finish(total));
-        for range in &mut ranges {
-            range.end = range.end.min(total);
-        }
-        ranges.retain(|r| !r.is_empty());
-        Ok(ranges)
-    }
 }
 
 #[cfg(test)]

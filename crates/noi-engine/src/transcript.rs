@@ -93,13 +93,7 @@ pub struct Transcript {
 
 impl Transcript {
     pub fn text(&self) -> String {
-        let texts: Vec<String> = self
-            .segments
-            .iter()
-            .map(Segment::text)
-            .filter(|t| !t.is_empty())
-            .collect();
-        texts.join(" ")
+        text_of(&self.segments)
     }
 
     pub fn tokens(&self) -> impl Iterator<Item = &Token> {
@@ -109,6 +103,16 @@ impl Transcript {
     pub fn words(&self) -> Vec<Word> {
         self.segments.iter().flat_map(Segment::words).collect()
     }
+}
+
+/// The texts of consecutive segments, space-separated.
+pub fn text_of(segments: &[Segment]) -> String {
+    let texts: Vec<String> = segments
+        .iter()
+        .map(Segment::text)
+        .filter(|t| !t.is_empty())
+        .collect();
+    texts.join(" ")
 }
 
 /// Joins pieces as sherpa-onnx does: a leading `▁` becomes a space; the result is trimmed.

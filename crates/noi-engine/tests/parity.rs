@@ -27,6 +27,21 @@ fn load(model_dir: &Path) -> Recognizer {
     Recognizer::load(model_dir, ModelOptions { threads: THREADS }).expect("load model")
 }
 
+/// The largest difference between our per-token log-probabilities and sherpa-onnx's.
+fn log_prob_gap(segment: &Segment, reference: &Reference) -> f32 {
+    assert_eq!(
+        reference.log_probs.len(),
+        reference.tokens.len(),
+        "sherpa-onnx reports a log-prob per token"
+    );
+    segment
+        .tokens
+        .iter()
+        .zip(&reference.log_probs)
+        .map(|(t, &r)| (t.log_prob - r).abs())
+        .fold(0.0, f32::max)
+}
+
 /// Token ids and frames of our segment, in the reference's terms (frames relative to the segment).
 fn ours(segment: &Segment) -> (Vec<u32>, Vec<u32>) {
     let pieces = segment.tokens.iter().map(|t| t.id).collect();
@@ -63,7 +78,8 @@ struct Mismatches {
 }
 
 impl Mismatches {
-    fn check(&mut self, what: String, ours: (Vec<u32>, Vec<u32>), reference: &Reference) {
+    fn check(&mut self, what: String, segment: &Segment, reference: &Reference) {
+        let ours = ours(segment);
         assert!(
             !ours.0.is_empty() || !reference.tokens.is_empty(),
             "{what}: no tokens on either side; the comparison would be empty"
@@ -71,6 +87,11 @@ impl Mismatches {
         self.checked += 1;
         if let Some(difference) = first_difference(&ours, reference) {
             self.failures.push(format!("{what}: {difference}"));
+        } else if log_prob_gap(segment, reference) > 1e-4 {
+            self.failures.push(format!(
+                "{what}: token log-probabilities differ by {}",
+                log_prob_gap(segment, reference)
+            ));
         }
     }
 
@@ -122,7 +143,7 @@ fn whole_clip_parity(model_dir: Option<PathBuf>, method: &str) {
             "a short clip is decoded whole"
         );
         let name = clip.file_name().unwrap().to_string_lossy().to_string();
-        mismatches.check(name, ours(&transcript.segments[0]), reference);
+        mismatches.check(name, &transcript.segments[0], reference);
     }
     mismatches.assert_none(&label);
 }
@@ -167,7 +188,7 @@ fn segmented_parity(model_dir: Option<PathBuf>, method: &str) {
             Some([segment.start_sample, segment.end_sample])
         );
         let name = format!("segment {:.2}-{:.2}s", segment.start(), segment.end());
-        mismatches.check(name, ours(segment), reference);
+        mismatches.check(name, segment, reference);
     }
     let label = format!(
         "{} {method} long_2min.wav",

@@ -1,0 +1,278 @@
+//! Dictation with an offline model: text while the user speaks, and a final result that does
+//! not wait for the whole utterance to be decoded after release.
+//!
+//! A worker thread owns the stream. It resamples what the caller pushes, runs the VAD, and
+//! decodes every segment as soon as a pause closes it. The segment still open is re-decoded
+//! on a cadence for tentative text, less often when decoding is slow, so the worker never
+//! falls behind real time. On [`DictationStream::finish`] only the open tail is left: it is
+//! padded with silence (so the last word survives) and decoded once. Every segment is decoded
+//! exactly as a file segment is, so the final text equals the offline decode of the same
+//! segments.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::cutter::{CutMode, SpeechCutter};
+use crate::error::{EngineError, Result};
+use crate::recognizer::{Recognizer, SAMPLE_RATE};
+use crate::resample::Resampler;
+use crate::search::SearchMethod;
+use crate::segment::{SegmentRange, SegmenterConfig};
+use crate::transcript::{Segment, Transcript, text_of};
+
+#[derive(Debug, Clone, Copy)]
+pub struct DictationConfig {
+    pub method: SearchMethod,
+    pub segmenter: SegmenterConfig,
+    /// How often the open segment is re-decoded for tentative text (at the least).
+    pub cadence: Duration,
+    /// Silence appended after release before the last decode.
+    pub tail_padding: Duration,
+}
+
+impl Default for DictationConfig {
+    fn default() -> Self {
+        DictationConfig {
+            method: SearchMethod::Greedy,
+            segmenter: SegmenterConfig::default(),
+            cadence: Duration::from_millis(400),
+            tail_padding: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What the stream reports while it runs. Texts are the model's raw text; doors apply
+/// [`crate::text`] post-processing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DictationEvent {
+    /// `committed`: text of closed segments (will not change); `tentative`: the open segment's
+    /// current reading (may change).
+    Partial {
+        committed: String,
+        tentative: String,
+    },
+    /// Everything, after `finish`.
+    Final(Transcript),
+}
+
+enum Command {
+    Audio(Vec<f32>),
+    Finish,
+    Cancel,
+}
+
+/// One dictation. Dropping it without `finish` cancels it.
+pub struct DictationStream {
+    commands: Sender<Command>,
+    events: Option<Receiver<DictationEvent>>,
+    worker: Option<JoinHandle<Result<Transcript>>>,
+}
+
+impl DictationStream {
+    /// Starts a stream taking mono audio at `sample_rate`.
+    pub fn start(
+        recognizer: Arc<Recognizer>,
+        config: DictationConfig,
+        sample_rate: u32,
+    ) -> Result<Self> {
+        let resampler = Resampler::new(sample_rate, SAMPLE_RATE as u32)?;
+        let (commands, command_rx) = mpsc::channel();
+        let (event_tx, events) = mpsc::channel();
+        let worker = Worker::new(recognizer, config, resampler, event_tx);
+        let worker = std::thread::Builder::new()
+            .name("noi-dictation".into())
+            .spawn(move || worker.run(command_rx))
+            .map_err(|e| EngineError::inference("dictation worker", e))?;
+        Ok(DictationStream {
+            commands,
+            events: Some(events),
+            worker: Some(worker),
+        })
+    }
+
+    /// Queues audio; never blocks and never drops it.
+    pub fn push(&self, samples: &[f32]) {
+        // A send only fails when the worker has stopped on an error, which `finish` reports.
+        let _ = self.commands.send(Command::Audio(samples.to_vec()));
+    }
+
+    /// The events, for a consumer on another thread (taken once).
+    pub fn take_events(&mut self) -> Option<Receiver<DictationEvent>> {
+        self.events.take()
+    }
+
+    /// Next event without waiting, when the events were not taken.
+    pub fn try_event(&self) -> Option<DictationEvent> {
+        self.events.as_ref()?.try_recv().ok()
+    }
+
+    /// Ends the dictation: pads, decodes the open tail and returns the whole transcript
+    /// (also sent as [`DictationEvent::Final`]).
+    pub fn finish(mut self) -> Result<Transcript> {
+        let _ = self.commands.send(Command::Finish);
+        self.join()
+    }
+
+    /// Stops without a final decode.
+    pub fn cancel(mut self) {
+        let _ = self.commands.send(Command::Cancel);
+        let _ = self.join();
+    }
+
+    fn join(&mut self) -> Result<Transcript> {
+        let worker = self.worker.take().expect("joined once");
+        worker
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::inference("dictation worker", "it panicked")))
+    }
+}
+
+impl Drop for DictationStream {
+    fn drop(&mut self) {
+        if self.worker.is_some() {
+            let _ = self.commands.send(Command::Cancel);
+            let _ = self.join();
+        }
+    }
+}
+
+/// The thread that does the work; see the module docs.
+struct Worker {
+    recognizer: Arc<Recognizer>,
+    config: DictationConfig,
+    resampler: Resampler,
+    cutter: SpeechCutter,
+    committed: Vec<Segment>,
+    events: Sender<DictationEvent>,
+    /// Audio arrived since the open segment was last decoded.
+    open_changed: bool,
+    last_tentative: Instant,
+    tentative_interval: Duration,
+    scratch: Vec<f32>,
+}
+
+impl Worker {
+    fn new(
+        recognizer: Arc<Recognizer>,
+        config: DictationConfig,
+        resampler: Resampler,
+        events: Sender<DictationEvent>,
+    ) -> Self {
+        Worker {
+            recognizer,
+            config,
+            resampler,
+            cutter: SpeechCutter::new(config.segmenter, CutMode::Always),
+            committed: Vec::new(),
+            events,
+            open_changed: false,
+            last_tentative: Instant::now(),
+            tentative_interval: config.cadence,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn run(mut self, commands: Receiver<Command>) -> Result<Transcript> {
+        loop {
+            let command = match self.tentative_due_in() {
+                Some(wait) => commands.recv_timeout(wait),
+                None => commands.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match command {
+                Ok(Command::Audio(samples)) => self.ingest(&samples)?,
+                // Pending audio first: a tentative decode only when nothing is queued.
+                Err(RecvTimeoutError::Timeout) => self.decode_open()?,
+                Ok(Command::Finish) => return self.finish(),
+                Ok(Command::Cancel) | Err(RecvTimeoutError::Disconnected) => {
+                    return Ok(Transcript::default());
+                }
+            }
+        }
+    }
+
+    /// How long until the open segment should be re-decoded; None when it need not be.
+    fn tentative_due_in(&self) -> Option<Duration> {
+        (self.open_changed && self.cutter.open_range().is_some()).then(|| {
+            self.tentative_interval
+                .saturating_sub(self.last_tentative.elapsed())
+        })
+    }
+
+    fn ingest(&mut self, samples: &[f32]) -> Result<()> {
+        self.scratch.clear();
+        self.resampler.process(samples, &mut self.scratch);
+        let audio = std::mem::take(&mut self.scratch);
+        let result = self.cut_and_decode(&audio);
+        self.scratch = audio;
+        result
+    }
+
+    fn cut_and_decode(&mut self, audio: &[f32]) -> Result<()> {
+        let closed = self.cutter.push(self.recognizer.vad(), audio)?;
+        self.open_changed |= !audio.is_empty();
+        if !closed.is_empty() {
+            for range in closed {
+                self.commit(range)?;
+            }
+            self.send_partial(String::new());
+        }
+        self.cutter.drop_consumed();
+        Ok(())
+    }
+
+    fn commit(&mut self, range: SegmentRange) -> Result<()> {
+        let segment = self
+            .recognizer
+            .decode_range(&self.cutter, range, self.config.method)?;
+        self.committed.push(segment);
+        Ok(())
+    }
+
+    /// Re-decodes the open segment for tentative text, and slows the cadence when that
+    /// decode is expensive so it never takes more than half the worker's time.
+    fn decode_open(&mut self) -> Result<()> {
+        let Some(range) = self.cutter.open_range() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let segment = self
+            .recognizer
+            .decode_range(&self.cutter, range, self.config.method)?;
+        let took = started.elapsed();
+        self.tentative_interval = self.config.cadence.max(took * 2);
+        self.last_tentative = Instant::now();
+        self.open_changed = false;
+        self.send_partial(segment.text());
+        Ok(())
+    }
+
+    fn send_partial(&self, tentative: String) {
+        let committed = text_of(&self.committed);
+        let _ = self.events.send(DictationEvent::Partial {
+            committed,
+            tentative,
+        });
+    }
+
+    /// Flushes the resampler, pads silence, closes the open segment at the very end and
+    /// decodes what is left.
+    fn finish(mut self) -> Result<Transcript> {
+        let mut tail = Vec::new();
+        self.resampler.flush(&mut tail);
+        self.cut_and_decode(&tail)?;
+        let spoken = self.cutter.total();
+        let padding = (self.config.tail_padding.as_secs_f64() * SAMPLE_RATE as f64) as usize;
+        for range in self.cutter.finish(self.recognizer.vad(), padding)? {
+            self.commit(range)?;
+        }
+        let transcript = Transcript {
+            // The audio the user gave, without the padding.
+            duration: spoken as f64 / SAMPLE_RATE as f64,
+            segments: std::mem::take(&mut self.committed),
+        };
+        let _ = self.events.send(DictationEvent::Final(transcript.clone()));
+        Ok(transcript)
+    }
+}

@@ -1,0 +1,245 @@
+//! The dictation stream: live partials, a final equal to the offline decode of the same
+//! segments, nothing dropped, no segment over the encoder's limit.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use noi_engine::Recognizer;
+use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
+use noi_engine::model::ModelOptions;
+use noi_engine::search::SearchMethod;
+use noi_engine::transcript::Transcript;
+use noi_engine::vad::WINDOW;
+
+fn recognizer(dir: &std::path::Path) -> Arc<Recognizer> {
+    Arc::new(Recognizer::load(dir, ModelOptions { threads: 2 }).unwrap())
+}
+
+/// Pushes `samples` in uneven chunks (5 ms to 300 ms), as fast as possible.
+fn dictate(recognizer: &Arc<Recognizer>, config: DictationConfig, samples: &[f32]) -> Transcript {
+    let stream = DictationStream::start(recognizer.clone(), config, 16_000).unwrap();
+    let sizes = [80, 4_800, 1_234, 320, 2_000, 16, 3_333];
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= samples.len() {
+            break;
+        }
+        let end = (at + size).min(samples.len());
+        stream.push(&samples[at..end]);
+        at = end;
+    }
+    stream.finish().unwrap()
+}
+
+/// The stream's audio as the encoder saw it: the input plus the silence padded at release
+/// (which only the segment still open at release uses).
+fn padded(samples: &[f32], config: &DictationConfig) -> Vec<f32> {
+    let mut padded = samples.to_vec();
+    padded.resize(
+        samples.len() + (config.tail_padding.as_secs_f64() * 16_000.0) as usize,
+        0.0,
+    );
+    padded
+}
+
+fn assert_final_equals_offline(
+    recognizer: &Recognizer,
+    config: &DictationConfig,
+    samples: &[f32],
+    transcript: &Transcript,
+) {
+    let audio = padded(samples, config);
+    assert!(!transcript.segments.is_empty());
+    for segment in &transcript.segments {
+        let offline = recognizer
+            .decode_segment(
+                &audio[segment.start_sample..segment.end_sample],
+                config.method,
+            )
+            .unwrap();
+        let streamed: Vec<u32> = segment.tokens.iter().map(|t| t.id).collect();
+        assert_eq!(
+            streamed,
+            offline.tokens,
+            "segment {:.2}-{:.2}s",
+            segment.start(),
+            segment.end()
+        );
+    }
+}
+
+fn assert_nothing_dropped(transcript: &Transcript, samples: &[f32]) {
+    for (i, window) in samples.chunks(WINDOW).enumerate() {
+        if window.iter().all(|x| x.abs() <= 0.02) {
+            continue;
+        }
+        let (start, end) = (i * WINDOW, i * WINDOW + window.len());
+        assert!(
+            transcript
+                .segments
+                .iter()
+                .any(|s| s.start_sample <= start && end <= s.end_sample),
+            "sound at {:.2}s is in no segment",
+            start as f64 / 16_000.0
+        );
+    }
+    for segment in &transcript.segments {
+        assert!(segment.end_sample - segment.start_sample <= 20 * 16_000);
+    }
+    for pair in transcript.segments.windows(2) {
+        assert!(pair[0].end_sample <= pair[1].start_sample);
+    }
+}
+
+#[test]
+fn final_equals_offline_decode_tiny_model() {
+    let Some(path) = common::test_audio("long_2min.wav") else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let recognizer = recognizer(&common::tiny_model());
+    for method in [SearchMethod::Greedy, SearchMethod::ModifiedBeam { beam: 4 }] {
+        let config = DictationConfig {
+            method,
+            ..Default::default()
+        };
+        let transcript = dictate(&recognizer, config, &samples);
+        assert!(transcript.segments.len() >= 6, "pauses close segments");
+        assert_final_equals_offline(&recognizer, &config, &samples, &transcript);
+        assert_nothing_dropped(&transcript, &samples);
+    }
+}
+
+#[test]
+fn final_equals_offline_decode_m_replica() {
+    let (Some(model), Some(path)) = (
+        common::replica(common::M_REPLICA),
+        common::test_audio("long_2min.wav"),
+    ) else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let samples = &samples[..60 * 16_000];
+    let recognizer = recognizer(&model);
+    let config = DictationConfig::default();
+    let transcript = dictate(&recognizer, config, samples);
+    assert_final_equals_offline(&recognizer, &config, samples, &transcript);
+}
+
+/// A speaker who never pauses: cut below 20 s at a quiet point, contiguously, so the words
+/// at the cut are neither lost nor doubled.
+#[test]
+fn nonstop_speech_is_cut_without_losing_or_doubling() {
+    let Some(path) = common::test_audio("packed_25s.wav") else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let recognizer = recognizer(&common::tiny_model());
+    let config = DictationConfig::default();
+    let transcript = dictate(&recognizer, config, &samples);
+    assert_nothing_dropped(&transcript, &samples);
+    assert!(
+        transcript
+            .segments
+            .windows(2)
+            .any(|p| p[0].end_sample == p[1].start_sample),
+        "a contiguous cut"
+    );
+    assert_final_equals_offline(&recognizer, &config, &samples, &transcript);
+}
+
+/// Speech from the very first sample keeps its first syllable, and a release in the middle
+/// of a word decodes that word with the release padding.
+#[test]
+fn leading_and_trailing_audio_are_kept() {
+    let Some(path) = common::test_audio("vi_01.wav") else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let samples = &samples[..2 * 16_000];
+    let recognizer = recognizer(&common::tiny_model());
+    let config = DictationConfig::default();
+    let transcript = dictate(&recognizer, config, samples);
+    assert_nothing_dropped(&transcript, samples);
+    let last = transcript.segments.last().unwrap();
+    assert_eq!(
+        last.end_sample,
+        padded(samples, &config).len(),
+        "the open tail runs through the padding"
+    );
+}
+
+/// Pushed at real-time pace, partials arrive while "speaking": committed text at pauses and
+/// tentative text for the open segment.
+#[test]
+fn partials_arrive_while_speaking() {
+    let Some(path) = common::test_audio("long_2min.wav") else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let samples = &samples[..12 * 16_000];
+    let recognizer = recognizer(&common::tiny_model());
+    let mut stream =
+        DictationStream::start(recognizer, DictationConfig::default(), 16_000).unwrap();
+    let events = stream.take_events().unwrap();
+    let started = Instant::now();
+    for (i, chunk) in samples.chunks(1_600).enumerate() {
+        let due = started + Duration::from_millis(100 * i as u64);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        stream.push(chunk);
+    }
+    let transcript = stream.finish().unwrap();
+    let received: Vec<DictationEvent> = events.try_iter().collect();
+    let committed = received
+        .iter()
+        .filter(|e| matches!(e, DictationEvent::Partial { committed, .. } if !committed.is_empty()))
+        .count();
+    let tentative = received
+        .iter()
+        .filter(|e| matches!(e, DictationEvent::Partial { tentative, .. } if !tentative.is_empty()))
+        .count();
+    assert!(committed >= 2, "committed partials: {committed}");
+    assert!(tentative >= 3, "tentative partials: {tentative}");
+    assert!(matches!(received.last(), Some(DictationEvent::Final(t)) if *t == transcript));
+}
+
+/// Any input rate: 48 kHz audio is resampled inside the stream.
+#[test]
+fn other_rates_are_resampled() {
+    let Some(path) = common::test_audio("vi_10_44k.wav") else {
+        return;
+    };
+    // read_all gives 16 kHz; take it back to 44.1 kHz to feed the stream.
+    let (samples, _) = noi_engine::audio::read_all(&path).unwrap();
+    let mut resampler = noi_engine::resample::Resampler::new(16_000, 44_100).unwrap();
+    let mut input = Vec::new();
+    resampler.process(&samples, &mut input);
+    resampler.flush(&mut input);
+    let recognizer = recognizer(&common::tiny_model());
+    let stream = DictationStream::start(recognizer, DictationConfig::default(), 44_100).unwrap();
+    for chunk in input.chunks(441) {
+        stream.push(chunk);
+    }
+    let transcript = stream.finish().unwrap();
+    let expected = samples.len() as f64 / 16_000.0;
+    assert!(
+        (transcript.duration - expected).abs() < 0.01,
+        "{} vs {expected}",
+        transcript.duration
+    );
+    assert!(!transcript.segments.is_empty());
+}
+
+#[test]
+fn cancel_and_drop_return_promptly() {
+    let recognizer = recognizer(&common::tiny_model());
+    let stream =
+        DictationStream::start(recognizer.clone(), DictationConfig::default(), 16_000).unwrap();
+    stream.push(&vec![0.1; 16_000]);
+    stream.cancel();
+    let stream = DictationStream::start(recognizer, DictationConfig::default(), 16_000).unwrap();
+    stream.push(&vec![0.1; 16_000]);
+    drop(stream);
+}
