@@ -7,8 +7,10 @@ mod transcribe;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use noi_engine::search::SearchMethod;
+use noi_engine::text::{Casing, TextOptions, parse_replacements};
 
 #[derive(Parser)]
 #[command(name = "noi", version, about = "On-device Vietnamese speech recognition", long_about = None)]
@@ -52,6 +54,29 @@ struct TranscribeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    text: TextArgs,
+}
+
+/// How the model's upper-case, unpunctuated text is cleaned up.
+#[derive(Args)]
+struct TextArgs {
+    /// Casing of the text: sentence ("Xin chào các bạn. Hôm nay…"), lower, or as the model gave it.
+    #[arg(long, value_enum, default_value_t = CasingArg::Sentence)]
+    casing: CasingArg,
+    /// Turn spoken punctuation into marks ("phẩy" → ",", "chấm hỏi" → "?", "xuống dòng" → new line…).
+    #[arg(long)]
+    spoken_punctuation: bool,
+    /// Custom words: one rule per line, `from | other spelling => written form`.
+    #[arg(long, value_name = "FILE")]
+    replacements: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CasingArg {
+    Sentence,
+    Lower,
+    AsIs,
 }
 
 #[derive(Args)]
@@ -77,6 +102,31 @@ enum Format {
     Json,
     Srt,
     Vtt,
+}
+
+impl TextArgs {
+    /// The post-processing options; reads and checks the replacements file.
+    fn options(&self) -> anyhow::Result<TextOptions> {
+        let replacements = match &self.replacements {
+            None => Vec::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read the replacements file {}", path.display())
+                })?;
+                parse_replacements(&text).with_context(|| format!("{}", path.display()))?
+            }
+        };
+        Ok(TextOptions {
+            casing: match self.casing {
+                CasingArg::Sentence => Casing::Sentence,
+                CasingArg::Lower => Casing::Lower,
+                CasingArg::AsIs => Casing::AsIs,
+            },
+            spoken_punctuation: self.spoken_punctuation,
+            replacements,
+            ..Default::default()
+        })
+    }
 }
 
 impl ModelArgs {

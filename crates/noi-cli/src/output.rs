@@ -2,13 +2,15 @@
 
 use std::path::Path;
 
-use noi_engine::subtitle::{cues, to_srt, to_vtt};
+use noi_engine::subtitle::{Cue, cues, to_srt, to_vtt};
+use noi_engine::text::{TextOptions, postprocess};
 use noi_engine::transcript::Transcript;
 use serde::Serialize;
 
 use crate::Format;
 
-/// One line of `--format json`. `tokens`/`timestamps` are exactly what the decoder emitted.
+/// One line of `--format json`. `tokens`/`timestamps`/`words` are exactly what the decoder
+/// emitted; `text` and segment texts are post-processed (casing, punctuation, custom words).
 #[derive(Serialize)]
 struct JsonLine<'a> {
     file: String,
@@ -27,20 +29,38 @@ struct JsonSegment {
     text: String,
 }
 
-pub fn render(format: Format, file: &Path, transcript: &Transcript) -> anyhow::Result<String> {
+pub fn render(
+    format: Format,
+    file: &Path,
+    transcript: &Transcript,
+    options: &TextOptions,
+) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Text => format!("{}\n", transcript.text()),
-        Format::Json => format!("{}\n", serde_json::to_string(&json_line(file, transcript))?),
-        Format::Srt => to_srt(&cues(transcript)),
-        Format::Vtt => to_vtt(&cues(transcript)),
+        Format::Text => format!("{}\n", postprocess(&transcript.text(), options)),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string(&json_line(file, transcript, options))?
+        ),
+        Format::Srt => to_srt(&processed_cues(transcript, options)),
+        Format::Vtt => to_vtt(&processed_cues(transcript, options)),
     })
 }
 
-fn json_line<'a>(file: &Path, transcript: &'a Transcript) -> JsonLine<'a> {
+/// Subtitle cues with each cue's text post-processed on its own.
+fn processed_cues(transcript: &Transcript, options: &TextOptions) -> Vec<Cue> {
+    let mut cues = cues(transcript);
+    for cue in &mut cues {
+        cue.text = postprocess(&cue.text, options);
+    }
+    cues.retain(|cue| !cue.text.is_empty());
+    cues
+}
+
+fn json_line<'a>(file: &Path, transcript: &'a Transcript, options: &TextOptions) -> JsonLine<'a> {
     JsonLine {
         file: file.display().to_string(),
         duration: transcript.duration,
-        text: transcript.text(),
+        text: postprocess(&transcript.text(), options),
         tokens: transcript.tokens().map(|t| t.piece.as_str()).collect(),
         timestamps: transcript.tokens().map(|t| round_time(t.time)).collect(),
         words: transcript.words(),
@@ -50,7 +70,7 @@ fn json_line<'a>(file: &Path, transcript: &'a Transcript) -> JsonLine<'a> {
             .map(|s| JsonSegment {
                 start: s.start(),
                 end: s.end(),
-                text: s.text(),
+                text: postprocess(&s.text(), options),
             })
             .collect(),
     }

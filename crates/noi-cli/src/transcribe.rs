@@ -11,6 +11,7 @@ use crate::TranscribeArgs;
 use crate::output::render;
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
+    let text_options = args.text.options()?;
     let recognizer = load(&args.model)?;
     let config = RecognizerConfig {
         method: args.model.method(),
@@ -21,7 +22,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     for file in &args.files {
         match recognizer.transcribe_file(file, &config, |_| {}) {
             Ok(transcript) => {
-                let text = render(args.format, file, &transcript)?;
+                let text = render(args.format, file, &transcript, &text_options)?;
                 stdout
                     .write_all(text.as_bytes())
                     .context("cannot write to standard output")?;

@@ -74,7 +74,7 @@ fn json_lines_have_the_documented_fields() {
     let out = transcribe(
         &[&files[0], &files[1]],
         &tiny_model(),
-        &["--format", "json"],
+        &["--format", "json", "--casing", "as-is"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out)
@@ -132,14 +132,23 @@ fn text_srt_and_vtt() {
     assert!(text.status.success());
     assert_eq!(stdout(&text).trim_end(), expected["text"].as_str().unwrap());
 
-    let srt = stdout(&transcribe(&[&file], &tiny_model(), &["--format", "srt"]));
+    let as_is = ["--casing", "as-is"];
+    let srt = stdout(&transcribe(
+        &[&file],
+        &tiny_model(),
+        &["--format", "srt", as_is[0], as_is[1]],
+    ));
     let first: Vec<&str> = srt.lines().take(3).collect();
     assert_eq!(first[0], "1");
     assert!(
         first[1].contains(" --> ") && first[1].contains(','),
         "{srt}"
     );
-    let vtt = stdout(&transcribe(&[&file], &tiny_model(), &["--format", "vtt"]));
+    let vtt = stdout(&transcribe(
+        &[&file],
+        &tiny_model(),
+        &["--format", "vtt", as_is[0], as_is[1]],
+    ));
     assert!(vtt.starts_with("WEBVTT\n\n"));
     let srt_words: Vec<&str> = srt
         .lines()
@@ -291,4 +300,63 @@ fn a_missing_onnx_runtime_says_how_to_get_it() {
             "scripts/run.sh",
         ],
     );
+}
+
+/// Post-processing: sentence case by default, lower case on request, custom words applied
+/// with Vietnamese-aware whole-word matching; tokens stay exactly as the decoder emitted them.
+#[test]
+fn text_clean_up_options() {
+    let file = audio("speech_vi_22k05.wav");
+    let line = |extra: &[&str]| -> Value {
+        let mut args = vec!["--format", "json"];
+        args.extend(extra);
+        let out = transcribe(&[&file], &tiny_model(), &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(stdout(&out).trim()).unwrap()
+    };
+    let raw = line(&["--casing", "as-is"]);
+    let raw_text = raw["text"].as_str().unwrap().to_string();
+    assert_eq!(
+        raw_text,
+        raw_text.to_uppercase(),
+        "the model writes upper case"
+    );
+
+    let sentence = line(&[]);
+    let text = sentence["text"].as_str().unwrap();
+    let mut chars = text.chars();
+    let first = chars.next().unwrap();
+    assert!(
+        first.is_uppercase() && chars.as_str() == chars.as_str().to_lowercase(),
+        "{text}"
+    );
+    assert_eq!(
+        sentence["tokens"], raw["tokens"],
+        "tokens are never cleaned up"
+    );
+
+    let lower = line(&["--casing", "lower"]);
+    assert_eq!(lower["text"].as_str().unwrap(), raw_text.to_lowercase());
+
+    let first_word = raw_text.split_whitespace().next().unwrap().to_string();
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        format!("# test rule\n{} => Nói\n", first_word.to_lowercase()),
+    )
+    .unwrap();
+    let replaced = line(&["--replacements", rules.path().to_str().unwrap()]);
+    assert!(
+        replaced["text"].as_str().unwrap().starts_with("Nói"),
+        "{}",
+        replaced["text"]
+    );
+
+    std::fs::write(rules.path(), "no arrow here\n").unwrap();
+    let out = transcribe(
+        &[&file],
+        &tiny_model(),
+        &["--replacements", rules.path().to_str().unwrap()],
+    );
+    assert_one_line_error(&out, &["line 1"]);
 }

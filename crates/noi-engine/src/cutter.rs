@@ -94,7 +94,10 @@ impl SpeechCutter {
     pub fn finish(&mut self, vad: &VadModel, padding: usize) -> Result<Vec<SegmentRange>> {
         let total = self.total();
         if !self.segmenting {
-            let whole = SegmentRange { start: 0, end: total };
+            let whole = SegmentRange {
+                start: 0,
+                end: total,
+            };
             return Ok(if total == 0 { vec![] } else { vec![whole] });
         }
         let mut ranges = Vec::new();

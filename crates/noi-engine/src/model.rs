@@ -277,8 +277,13 @@ fn open_session(path: &Path, options: ModelOptions) -> Result<Session> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    let cpu = ort::ep::CPU::default()
+        .with_arena_allocator(std::env::var_os("NOI_ORT_ARENA").is_some())
+        .build();
     Session::builder(&env)
         .map_err(to_error)?
+        .with_execution_providers([cpu])
+        .map_err(|e| to_error(e.into()))?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| to_error(e.into()))?
         .with_intra_threads(options.threads.max(1))

@@ -6,12 +6,13 @@
 //! limit and decoded segment by segment while the audio streams in, so memory stays flat.
 
 use std::path::Path;
+use std::sync::mpsc;
 
 use ndarray::Array2;
 
 use crate::audio::AudioReader;
 use crate::cutter::{CutMode, SpeechCutter};
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::features::{Fbank, FbankOptions};
 use crate::model::{ModelOptions, Transducer};
 use crate::search::{SearchMethod, SearchResult, search};
@@ -23,6 +24,9 @@ pub const SAMPLE_RATE: usize = 16_000;
 
 /// Samples the encoder takes at once: ENGINE.md measures 20.0 s decoding and 20.1 s failing.
 pub const MAX_SEGMENT_SAMPLES: usize = 20 * SAMPLE_RATE;
+
+/// Cut segments waiting to be decoded (each at most 20 s of audio, 1.3 MB).
+const SEGMENT_QUEUE: usize = 2;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RecognizerConfig {
@@ -111,31 +115,60 @@ impl Recognizer {
 
     /// Transcribes a whole stream of 16 kHz chunks; `on_segment` sees each segment as soon
     /// as it is decoded (the CLI prints progress with it).
+    ///
+    /// Two threads: one reads and cuts (audio decoding, resampling, VAD), this one decodes.
+    /// Cutting then costs no time beside decoding, and a bounded queue of cut segments keeps
+    /// memory flat when decoding is the slower side.
     pub fn transcribe_chunks(
         &self,
-        chunks: impl Iterator<Item = Result<Vec<f32>>>,
+        chunks: impl Iterator<Item = Result<Vec<f32>>> + Send,
         config: &RecognizerConfig,
         mut on_segment: impl FnMut(&Segment),
     ) -> Result<Transcript> {
-        let mut cutter = SpeechCutter::new(config.segmenter, CutMode::WholeWhenShort);
-        let mut segments = Vec::new();
-        for chunk in chunks {
-            for range in cutter.push(&self.vad, &chunk?)? {
-                let segment = self.decode_range(&cutter, range, config.method)?;
+        std::thread::scope(|scope| {
+            let (cut_segments, to_decode) = mpsc::sync_channel(SEGMENT_QUEUE);
+            let cutter = scope.spawn(move || self.cut(chunks, config.segmenter, cut_segments));
+            let mut segments = Vec::new();
+            for (range, audio) in to_decode {
+                let result = self.decode_segment(&audio, config.method)?;
+                let segment = self.segment_from(result, range);
                 on_segment(&segment);
                 segments.push(segment);
+            }
+            let total = cutter
+                .join()
+                .map_err(|_| EngineError::inference("audio cutter", "it panicked"))??;
+            Ok(Transcript {
+                duration: total as f64 / SAMPLE_RATE as f64,
+                segments,
+            })
+        })
+    }
+
+    /// Cuts the stream into segments and queues each with its audio; returns the length.
+    /// Stops early, without error, when the decoding side has stopped listening.
+    fn cut(
+        &self,
+        chunks: impl Iterator<Item = Result<Vec<f32>>>,
+        segmenter: SegmenterConfig,
+        queue: mpsc::SyncSender<(SegmentRange, Vec<f32>)>,
+    ) -> Result<usize> {
+        let mut cutter = SpeechCutter::new(segmenter, CutMode::WholeWhenShort);
+        let send = |cutter: &SpeechCutter, range| {
+            queue.send((range, cutter.audio(range).to_vec())).is_ok()
+        };
+        for chunk in chunks {
+            for range in cutter.push(&self.vad, &chunk?)? {
+                if !send(&cutter, range) {
+                    return Ok(cutter.total());
+                }
             }
             cutter.drop_consumed();
         }
         for range in cutter.finish(&self.vad, 0)? {
-            let segment = self.decode_range(&cutter, range, config.method)?;
-            on_segment(&segment);
-            segments.push(segment);
+            send(&cutter, range);
         }
-        Ok(Transcript {
-            duration: cutter.total() as f64 / SAMPLE_RATE as f64,
-            segments,
-        })
+        Ok(cutter.total())
     }
 
     /// Reads, resamples and transcribes a file.
