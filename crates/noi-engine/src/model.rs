@@ -122,7 +122,8 @@ pub struct ModelDims {
 /// Session settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelOptions {
-    /// ONNX Runtime intra-op threads per session.
+    /// ONNX Runtime intra-op threads of the encoder, where nearly all the compute is. The
+    /// decoder and joiner run single-threaded: they multiply one row or a few per call.
     pub threads: usize,
 }
 
@@ -150,9 +151,11 @@ impl Transducer {
     }
 
     pub fn load_files(files: ModelFiles, options: ModelOptions) -> Result<Self> {
-        let encoder = open_session(&files.encoder, options)?;
-        let decoder = open_session(&files.decoder, options)?;
-        let joiner = open_session(&files.joiner, options)?;
+        let encoder = open_session(&files.encoder, options.threads)?;
+        // The decoder and joiner run on one row or a few per call: splitting such small
+        // products across threads costs more in hand-offs than it saves.
+        let decoder = open_session(&files.decoder, 1)?;
+        let joiner = open_session(&files.joiner, 1)?;
         let tokens = Tokens::load(&files.tokens)?;
         let dims = check_interface(&files, &encoder, &decoder, &joiner)?;
         if tokens.len() != dims.vocab_size {
@@ -266,7 +269,7 @@ fn to_array2(value: &ort::value::DynValue, part: &'static str) -> Result<Array2<
         .map_err(|e| EngineError::inference(part, e))
 }
 
-fn open_session(path: &Path, options: ModelOptions) -> Result<Session> {
+fn open_session(path: &Path, threads: usize) -> Result<Session> {
     let env = runtime::environment()?;
     let to_error = |e: ort::Error| EngineError::ModelLoad {
         path: path.to_path_buf(),
@@ -277,16 +280,11 @@ fn open_session(path: &Path, options: ModelOptions) -> Result<Session> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let cpu = ort::ep::CPU::default()
-        .with_arena_allocator(std::env::var_os("NOI_ORT_ARENA").is_some())
-        .build();
     Session::builder(&env)
         .map_err(to_error)?
-        .with_execution_providers([cpu])
-        .map_err(|e| to_error(e.into()))?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| to_error(e.into()))?
-        .with_intra_threads(options.threads.max(1))
+        .with_intra_threads(threads.max(1))
         .map_err(|e| to_error(e.into()))?
         .with_inter_threads(1)
         .map_err(|e| to_error(e.into()))?
