@@ -2,6 +2,7 @@
 """Engine benchmark (issue 2): Nói's engine against sherpa-onnx 2.0.1 on the same models.
 
   .venv/bin/python scripts/bench/engine_bench.py [--repeat 3] [--no-build] [--no-write]
+                                                 [--max-wait 120] [--retries 2]
 
 For both replica models (M, 30M) and 1 and 2 ONNX Runtime threads it measures, one process at a
 time (never two in parallel):
@@ -11,13 +12,15 @@ time (never two in parallel):
   2. the 8-minute file: noi's whole time (read, VAD, features, encoder, search) against the sum of
      sherpa-onnx's times on exactly noi's segments; noi's peak RSS for that run;
   3. the 10 s clip with the M model, each engine in a fresh process that decodes only that clip:
-     peak RSS; plus the model load times of every process run, and noi's VAD cost alone.
+     peak RSS; plus the model load time of every process, and what noi's VAD alone costs.
 Every time is the fastest of --repeat runs. Peak RSS is the measured process's own ru_maxrss,
-read with os.wait4 on that one child. CPU contention from other programs is measured with Linux
-PSI around every process and reported per row: rerun when it is high. Prints a Markdown report and writes it to BENCHMARKS.md
-under "## Engine (issue 2)". Needs sox, testdata/audio (made with
-scripts/reference/make_test_audio.sh if missing) and the replica models in ../shared/models
-(or $NOI_SHARED_MODELS).
+read with os.wait4 on that one child. The machine may be shared: the CPU time other programs use
+during each measurement is read from /proc/stat; before each noi/sherpa pair the script waits for
+an idle machine (at most --max-wait s) and reruns a pair that others disturbed (at most --retries
+times). Each table row shows how much CPU others took, so disturbed rows are visible.
+Prints a Markdown report and writes it to BENCHMARKS.md under "## Engine (issue 2)". Needs sox,
+testdata/audio (made with scripts/reference/make_test_audio.sh if missing) and the replica models
+in ../shared/models (or $NOI_SHARED_MODELS).
 """
 import argparse
 import importlib.metadata
@@ -41,7 +44,10 @@ MODELS = {"M": SHARED / "replica-zipformer-vi-int8-2025-04-20",
           "30M": SHARED / "replica-zipformer-vi-30M-int8-2026-02-09"}
 SHORT = [AUDIO / f"vi_{i:02d}.wav" for i in range(1, 15)]
 CLIP10 = WORK / "clip_10s.wav"  # vi_03 + vi_04 + vi_05 = 10.06 s
+SILENCE = WORK / "silence_480s.wav"  # noi's VAD alone: nothing in it to decode
 LONG = AUDIO / "long_8min.wav"
+MIB = 2 ** 20
+QUIET = 0.10  # others' CPU use (in cores) above which a measurement counts as disturbed
 SECTION = "## Engine (issue 2)"
 HEADER = """# Benchmarks
 
@@ -56,21 +62,23 @@ scripts/reference/make_test_audio.sh              # test audio in testdata/audio
 """
 
 
-def cpu_wait():
-    """Seconds tasks have waited for a CPU so far (Linux PSI "some"); None without PSI."""
-    try:
-        with open("/proc/pressure/cpu") as f:
-            return int(f.readline().split("total=")[1]) / 1e6
-    except (OSError, IndexError, ValueError):
-        return None
+def log(msg, _start=time.time()):
+    print(f"[{time.time() - _start:5.0f} s] {msg}", file=sys.stderr, flush=True)
 
 
-CONTENTION = []  # per measured process: share of its wall time some task waited for a CPU
+def cpu_used():
+    """CPU seconds every program on the machine has used so far (/proc/stat: all but idle, iowait)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+OTHERS = []  # per measured process: CPU (in cores) that other programs used while it ran
 
 
 def run(cmd, env=None):
-    """Runs cmd alone and waits; returns (stdout, stderr, peak RSS of that process in MB)."""
-    wait0, t0 = cpu_wait(), time.perf_counter()
+    """Runs cmd alone and waits; returns (stdout, stderr, peak RSS of that process in bytes)."""
+    used, t0 = cpu_used(), time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # rusage of this child (and its own children)
@@ -79,18 +87,33 @@ def run(cmd, env=None):
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr}")
-    if wait0 is not None:  # high values mean another program competed for the 2 cores
-        CONTENTION.append((cpu_wait() - wait0) / (time.perf_counter() - t0))
-    return stdout, stderr, usage.ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
+    others = cpu_used() - used - usage.ru_utime - usage.ru_stime
+    OTHERS.append(max(others, 0) / (time.perf_counter() - t0))
+    return stdout, stderr, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
-def contention(since):
-    """Highest CPU contention (%) over the processes measured since index `since`."""
-    return f"{100 * max(CONTENTION[since:], default=0):.0f}" if CONTENTION else "n/a"
+def quietly(measure, max_wait, retries):
+    """Runs measure() when the machine is idle, again if other programs took CPU during it.
+    Returns (its result, others' CPU use during the kept attempt as "% of a core")."""
+    for attempt in range(retries + 1):
+        deadline = time.time() + max_wait
+        while time.time() < deadline:  # wait for 2 s in which others use < QUIET of a core
+            used = cpu_used()
+            time.sleep(2)
+            if cpu_used() - used < 2 * QUIET:
+                break
+        mark = len(OTHERS)
+        result = measure()
+        others = max(OTHERS[mark:])
+        if others <= QUIET:
+            break
+        log(f"  disturbed: other programs used {others:.0%} of a core"
+            + (", measuring again" if attempt < retries else ", keeping it"))
+    return result, f"{100 * others:.0f}"
 
 
 def noi(model, files, threads, repeat, decoding="greedy"):
-    """`noi bench`: (load seconds, {file: record}, peak RSS MB)."""
+    """`noi bench`: (load seconds, {file name: record}, peak RSS bytes)."""
     env = dict(os.environ, ORT_DYLIB_PATH=os.environ.get("ORT_DYLIB_PATH", str(ORT_LIB)))
     out, _, rss = run([NOI, "bench", *files, "--model-dir", MODELS[model], "--threads", threads,
                        "--decoding", decoding, "--repeat", repeat], env)
@@ -99,7 +122,7 @@ def noi(model, files, threads, repeat, decoding="greedy"):
 
 
 def sherpa(model, threads, repeat, method="greedy_search", files=(), segments=None):
-    """sherpa_decode.py: (load seconds, list of records with "seconds" = accept + decode, RSS)."""
+    """sherpa_decode.py: (load seconds, records with "seconds" = accept + decode, peak RSS bytes)."""
     cmd = [PY, SHERPA, "--model-dir", MODELS[model], "--threads", threads, "--method", method,
            "--repeat", repeat, *files] + (["--segments", segments] if segments else [])
     out, err, rss = run(cmd)
@@ -139,23 +162,31 @@ def ratio(a, b, target=1.0):
     return f"{r:.2f}" if target is None or r <= target else f"**{r:.2f} (missed)**"
 
 
+def mib(rss, target=None):
+    return f"{rss / MIB:.0f}" + ("" if target is None or rss <= target * MIB else " **(missed)**")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (fastest is kept)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/noi as it is")
     ap.add_argument("--no-write", action="store_true", help="print the report, leave BENCHMARKS.md")
+    ap.add_argument("--max-wait", type=float, default=120, help="s to wait for an idle machine")
+    ap.add_argument("--retries", type=int, default=2, help="reruns of a disturbed measurement")
     args = ap.parse_args()
     rep = max(args.repeat, 1)
-    started, load_before = time.time(), os.getloadavg()
-    log = lambda msg: print(f"[{time.time() - started:6.0f} s] {msg}", file=sys.stderr, flush=True)
+    started = time.time()
+    pair = lambda measure: quietly(measure, args.max_wait, args.retries)
 
-    # Inputs: release build, test audio, the 10 s clip.
+    # Inputs: release build, test audio, the 10 s clip and 8 minutes of digital silence.
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "noi-cli"], cwd=ROOT, check=True)
     if not all(p.exists() for p in SHORT + [LONG]):
         subprocess.run([ROOT / "scripts/reference/make_test_audio.sh"], check=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["sox", "-D", "-R", "-V1", *(AUDIO / f"vi_0{i}.wav" for i in (3, 4, 5)), CLIP10],
+    sox = ["sox", "-D", "-R", "-V1"]
+    subprocess.run(sox + [AUDIO / f"vi_0{i}.wav" for i in (3, 4, 5)] + [CLIP10], check=True)
+    subprocess.run(sox + ["-r", "16000", "-c", "1", "-b", "16", "-n", SILENCE, "trim", "0", "480"],
                    check=True)
     clips = SHORT + [CLIP10]
     info = machine()
@@ -165,64 +196,59 @@ def main():
         for threads in (1, 2):
             for decoding in ("greedy", "beam") if threads == 2 else ("greedy",):
                 # 1. short clips, each file decoded in one piece by both engines
-                log(f"{model} t{threads} {decoding}: short clips")
+                log(f"{model}, {threads} thread(s), {decoding}: short clips")
                 method = "greedy_search" if decoding == "greedy" else "modified_beam_search"
-                mark = len(CONTENTION)
-                nl, nrecs, _ = noi(model, clips, threads, rep, decoding)
-                sl, srecs, _ = sherpa(model, threads, rep, method, files=clips)
-                loads.append((model, threads, nl, sl))
-                per = [(Path(s["file"]).name, nrecs[Path(s["file"]).name], s) for s in srecs]
-                short.append((model, threads, decoding, per, contention(mark)))
-            # 2. the 8-minute file: noi with its VAD, sherpa on noi's segments
-            log(f"{model} t{threads}: 8-minute file")
-            mark = len(CONTENTION)
-            nl, nrecs, rss = noi(model, [LONG], threads, rep)
-            rec = nrecs[LONG.name]
+                (n, s), others = pair(lambda: (noi(model, clips, threads, rep, decoding),
+                                               sherpa(model, threads, rep, method, files=clips)))
+                loads.append((model, threads, n[0], s[0]))
+                per = [(Path(r["file"]).name, n[1][Path(r["file"]).name], r) for r in s[1]]
+                short.append((model, threads, decoding, per, others))
+            # 2. the 8-minute file: noi with its VAD, then sherpa on exactly noi's segments
+            log(f"{model}, {threads} thread(s): 8-minute file")
             seg_file = WORK / f"segments_{model}_t{threads}.json"
-            seg_file.write_text(json.dumps([{"wav": str(LONG), "segments": rec["segments"]}]))
-            sl, srecs, _ = sherpa(model, threads, rep, segments=seg_file)
-            loads.append((model, threads, nl, sl))
-            long.append((model, threads, rec, srecs, rss, contention(mark)))
+
+            def measure_long():
+                n = noi(model, [LONG], threads, rep)
+                seg_file.write_text(json.dumps([{"wav": str(LONG), "segments": n[1][LONG.name]["segments"]}]))
+                return n, sherpa(model, threads, rep, segments=seg_file)
+
+            (n, s), others = pair(measure_long)
+            loads.append((model, threads, n[0], s[0]))
+            long.append((model, threads, n[1][LONG.name], s[1], n[2], others))
 
     # 3. memory: a fresh process per engine that decodes only the 10 s clip (M model, 2 threads)
-    log("M: peak RSS on the 10 s clip")
-    nl, nrecs, noi_rss = noi("M", [CLIP10], 2, 1)
-    sl, _, sherpa_rss = sherpa("M", 2, 1, files=[CLIP10])
-    _, _, py_rss = run([PY, "-c", "import numpy, soundfile, sherpa_onnx"])
-    loads.append(("M", 2, nl, sl))
-    # What the VAD alone costs noi on 8 minutes: digital silence, so no segment is decoded.
-    log("noi: VAD alone on 480 s of silence")
-    subprocess.run(["sox", "-D", "-R", "-V1", "-r", "16000", "-c", "1", "-b", "16", "-n",
-                    WORK / "silence_480s.wav", "trim", "0", "480"], check=True)
-    mark = len(CONTENTION)
-    vad_only = noi("30M", [WORK / "silence_480s.wav"], 1, rep)[1]["silence_480s.wav"]["seconds"]
-    vad_busy = contention(mark)
-    elapsed, load_after = time.time() - started, os.getloadavg()
+    log("M: peak RSS on the 10 s clip; noi's VAD alone")
+    (n, s, py_rss), _ = pair(lambda: (noi("M", [CLIP10], 2, 1), sherpa("M", 2, 1, files=[CLIP10]),
+                                      run([PY, "-c", "import numpy, soundfile, sherpa_onnx"])[2]))
+    loads.append(("M", 2, n[0], s[0]))
+    clip10, noi_rss, sherpa_rss = n[1][CLIP10.name]["duration"], n[2], s[2]
+    # What the VAD alone costs noi on 8 minutes (digital silence: no segment to decode).
+    vad, vad_others = pair(lambda: noi("30M", [SILENCE], 1, rep)[1][SILENCE.name]["seconds"])
+    elapsed = time.time() - started
 
     # ---- report ----
     cmd = ".venv/bin/python scripts/bench/engine_bench.py" + (f" --repeat {rep}" if rep != 3 else "")
     md = [SECTION, "",
-          f"`{cmd}` (took {elapsed / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M %Z')}). Replica models "
-          "(random weights, exact size and shape of the real bundles), one process at a time, every "
-          f"time the fastest of {rep} runs. "
-          "\"CPU wait\" is the highest share of a measured process's wall time in which some task "
-          "waited for a CPU (Linux PSI): near 0 on a quiet machine, high when another program "
-          "competed for the cores, which makes that row's times unreliable. noi times the whole transcription of a file (read, "
-          "resample, VAD for files > 20 s, features, encoder, search); sherpa-onnx times "
-          "`accept_waveform` (features) + `decode_stream` (encoder, search) on samples already in "
-          "memory, each minimised separately. Ratio = noi / sherpa-onnx, target ≤ 1.00.", "",
-          *(f"- {k}: {v}" for k, v in info.items()),
-          f"- load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}", ""]
+          f"`{cmd}` (took {elapsed / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M %Z')}). Replica "
+          "models (random weights, exact size and shape of the real bundles), one process at a "
+          f"time, every time the fastest of {rep} runs. noi times the whole transcription of a "
+          "file (read, resample, VAD for files > 20 s, features, encoder, search); sherpa-onnx "
+          "times `accept_waveform` (features) + `decode_stream` (encoder, search) on samples "
+          "already in memory, each minimised separately. Ratio = noi / sherpa-onnx, target ≤ 1.00. "
+          "\"Others\" is the CPU that other programs on the machine used during the row's "
+          "measurement, in % of one core (from /proc/stat): near 0 means an undisturbed figure. "
+          "RSS in MiB (2^20 bytes).", "",
+          *(f"- {k}: {v}" for k, v in info.items()), ""]
 
     md += ["### Short clips (each decoded in one piece)", "",
-           "| model | threads | search | clips | audio s | noi s | sherpa-onnx s | ratio | same token count | CPU wait % |",
+           "| model | threads | search | clips | audio s | noi s | sherpa-onnx s | ratio | same token count | others % |",
            "|---|---|---|---|---|---|---|---|---|---|"]
-    for model, threads, decoding, per, busy in short:
+    for model, threads, decoding, per, others in short:
         audio = sum(n["duration"] for _, n, _ in per)
         t_noi, t_sh = sum(n["seconds"] for _, n, _ in per), sum(s["seconds"] for _, _, s in per)
         same = sum(n["tokens"] == len(s["tokens"]) for _, n, s in per)
         md.append(f"| {model} | {threads} | {decoding} | {len(per)} | {audio:.1f} | {t_noi:.3f} | "
-                  f"{t_sh:.3f} | {ratio(t_noi, t_sh)} | {same}/{len(per)} | {busy} |")
+                  f"{t_sh:.3f} | {ratio(t_noi, t_sh)} | {same}/{len(per)} | {others} |")
     md += ["", "Per clip, milliseconds noi / sherpa-onnx:", "",
            "| clip | s | " + " | ".join(f"{m} t{t} {d}" for m, t, d, *_ in short) + " |",
            "|---|---|" + "---|" * len(short)]
@@ -231,25 +257,25 @@ def main():
         md.append(f"| {name} | {n['duration']:.2f} | " + " | ".join(cells) + " |")
 
     md += ["", "### 8-minute file (greedy; sherpa-onnx decodes exactly noi's VAD segments)", "",
-           "| model | threads | segments | noi s (RTF) | sherpa-onnx s (RTF) | ratio | same token count | noi peak RSS MB (≤ 400) | CPU wait % |",
+           "| model | threads | segments | noi s (RTF) | sherpa-onnx s (RTF) | ratio | same token count | noi peak RSS MiB (≤ 400) | others % |",
            "|---|---|---|---|---|---|---|---|---|"]
-    for model, threads, rec, srecs, rss, busy in long:
+    for model, threads, rec, srecs, rss, others in long:
         t_sh, dur = sum(s["seconds"] for s in srecs), rec["duration"]
         same = "yes" if rec["tokens"] == sum(len(s["tokens"]) for s in srecs) else "no"
         md.append(f"| {model} | {threads} | {len(rec['segments'])} | {rec['seconds']:.2f} "
                   f"({rec['seconds'] / dur:.4f}) | {t_sh:.2f} ({t_sh / dur:.4f}) | "
-                  f"{ratio(rec['seconds'], t_sh)} | {same} | {rss:.0f}{'' if rss <= 400 else ' **(missed)**'} | {busy} |")
+                  f"{ratio(rec['seconds'], t_sh)} | {same} | {mib(rss, 400)} | {others} |")
+    md += ["", f"noi's VAD alone (read + Silero VAD over 480 s of digital silence, nothing to decode; "
+           f"30M model, 1 thread; others {vad_others} %): {vad:.2f} s. The sherpa-onnx column has no "
+           "VAD: it decodes the segments noi found."]
 
-    md += ["", f"noi's VAD alone (read + Silero on 480 s of digital silence, 30M model, 1 thread, "
-           f"nothing decoded; CPU wait {vad_busy} %): {vad_only:.2f} s. sherpa-onnx's column has no "
-           "VAD: it decodes segments noi found.", "", "### Memory and model load", "",
-           "Peak RSS of a fresh process that loads the M model (2 threads) and decodes only the "
-           f"{nrecs[CLIP10.name]['duration']:.2f} s clip once:", "",
-           "| engine | peak RSS MB | target |", "|---|---|---|",
-           f"| noi (`noi bench clip_10s.wav --repeat 1`) | {noi_rss:.0f} | ≤ 250"
-           f"{'' if noi_rss <= 250 else ' **(missed)**'} |",
-           f"| sherpa-onnx (Python, `sherpa_decode.py`) | {sherpa_rss:.0f} | |",
-           f"| (Python + numpy + soundfile + sherpa_onnx imported, no model) | {py_rss:.0f} | |", "",
+    md += ["", "### Memory and model load", "",
+           f"Peak RSS of a fresh process that loads the M model (2 threads) and decodes only the "
+           f"{clip10:.2f} s clip once:", "",
+           "| process | peak RSS MiB | target |", "|---|---|---|",
+           f"| noi (`noi bench clip_10s.wav --repeat 1`) | {mib(noi_rss, 250)} | ≤ 250 |",
+           f"| sherpa-onnx (Python, `sherpa_decode.py`) | {mib(sherpa_rss)} | |",
+           f"| Python with numpy, soundfile, sherpa_onnx imported, no model | {mib(py_rss)} | |", "",
            "Model load (session creation; noi's includes the Silero VAD), fastest over the "
            "processes above:", "",
            "| model | threads | processes | noi s | sherpa-onnx s | ratio |", "|---|---|---|---|---|---|"]
