@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Engine benchmark (issue 2): Nói's engine against sherpa-onnx 2.0.1 on the same models.
 
-  .venv/bin/python scripts/bench/engine_bench.py [--repeat 3] [--no-build] [--no-write]
-                                                 [--max-wait 120] [--retries 2]
+  .venv/bin/python scripts/bench/engine_bench.py [--repeat 3] [--rounds 2] [--no-build]
+                                                 [--no-write] [--max-wait 120] [--retries 2]
 
 For both replica models (M, 30M) and 1 and 2 ONNX Runtime threads it measures, one process at a
 time (never two in parallel):
@@ -13,7 +13,9 @@ time (never two in parallel):
      sherpa-onnx's times on exactly noi's segments; noi's peak RSS for that run;
   3. the 10 s clip with the M model, each engine in a fresh process that decodes only that clip:
      peak RSS; plus the model load time of every process, and what noi's VAD alone costs.
-Every time is the fastest of --repeat runs. Peak RSS is the measured process's own ru_maxrss,
+Every time is the fastest of --repeat runs in one process; for the short clips, the fastest over
+--rounds processes per engine run alternately (timings vary about ±10 % between processes even on
+an idle machine, more than within one). Peak RSS is the measured process's own ru_maxrss,
 read with os.wait4 on that one child. The machine may be shared: the CPU time other programs use
 during each measurement is read from /proc/stat; before each noi/sherpa pair the script waits for
 an idle machine (at most --max-wait s) and reruns a pair that others disturbed (at most --retries
@@ -173,6 +175,8 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print the report, leave BENCHMARKS.md")
     ap.add_argument("--max-wait", type=float, default=120, help="s to wait for an idle machine")
     ap.add_argument("--retries", type=int, default=2, help="reruns of a disturbed measurement")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="processes per engine for the short clips (alternating; fastest kept)")
     args = ap.parse_args()
     rep = max(args.repeat, 1)
     started = time.time()
@@ -198,10 +202,15 @@ def main():
                 # 1. short clips, each file decoded in one piece by both engines
                 log(f"{model}, {threads} thread(s), {decoding}: short clips")
                 method = "greedy_search" if decoding == "greedy" else "modified_beam_search"
-                (n, s), others = pair(lambda: (noi(model, clips, threads, rep, decoding),
-                                               sherpa(model, threads, rep, method, files=clips)))
-                loads.append((model, threads, n[0], s[0]))
-                per = [(Path(r["file"]).name, n[1][Path(r["file"]).name], r) for r in s[1]]
+                # --rounds alternating processes per engine; per clip the fastest is kept
+                rounds, others = pair(lambda: [(noi(model, clips, threads, rep, decoding),
+                                                sherpa(model, threads, rep, method, files=clips))
+                                               for _ in range(args.rounds)])
+                loads += [(model, threads, n[0], s[0]) for n, s in rounds]
+                fastest = lambda recs: min(recs, key=lambda r: r["seconds"])
+                per = [(Path(r["file"]).name,
+                        fastest(n[1][Path(r["file"]).name] for n, _ in rounds),
+                        fastest(s[1][i] for _, s in rounds)) for i, r in enumerate(rounds[0][1][1])]
                 short.append((model, threads, decoding, per, others))
             # 2. the 8-minute file: noi with its VAD, then sherpa on exactly noi's segments
             log(f"{model}, {threads} thread(s): 8-minute file")
@@ -227,11 +236,14 @@ def main():
     elapsed = time.time() - started
 
     # ---- report ----
-    cmd = ".venv/bin/python scripts/bench/engine_bench.py" + (f" --repeat {rep}" if rep != 3 else "")
+    cmd = ".venv/bin/python scripts/bench/engine_bench.py" + (f" --repeat {rep}" if rep != 3 else "") \
+        + (f" --rounds {args.rounds}" if args.rounds != 2 else "")
     md = [SECTION, "",
           f"`{cmd}` (took {elapsed / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M %Z')}). Replica "
           "models (random weights, exact size and shape of the real bundles), one process at a "
-          f"time, every time the fastest of {rep} runs. noi times the whole transcription of a "
+          f"time, every time the fastest of {rep} runs in a process (short clips: of {args.rounds} "
+          f"processes per engine, run alternately, as timings differ by about ±10 % from one "
+          f"process to the next even on an idle machine). noi times the whole transcription of a "
           "file (read, resample, VAD for files > 20 s, features, encoder, search); sherpa-onnx "
           "times `accept_waveform` (features) + `decode_stream` (encoder, search) on samples "
           "already in memory, each minimised separately. Ratio = noi / sherpa-onnx, target ≤ 1.00. "
