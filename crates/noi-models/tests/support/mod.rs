@@ -40,7 +40,10 @@ pub fn replica(name: &str) -> Option<PathBuf> {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// One pinned file as the catalog lists it.
@@ -130,10 +133,14 @@ pub fn tar_bz2(entries: &[Raw]) -> Vec<u8> {
         name[..path.len()].copy_from_slice(path.as_bytes());
         header.set_entry_type(kind);
         header.set_size(data.len() as u64);
-        header.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        header.set_mode(if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
         header.set_mtime(1_700_000_000);
         header.set_cksum();
-        builder.append(&header, *data).unwrap();
+        builder.append(&header, data).unwrap();
     }
     let tar = builder.into_inner().unwrap();
     let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());

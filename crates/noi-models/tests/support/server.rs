@@ -59,16 +59,16 @@ impl Server {
                 std::thread::spawn(move || serve(stream, &s, &st));
             }
         });
-        Server {
-            base,
-            state,
-            stop,
-        }
+        Server { base, state, stop }
     }
 
     /// Serves `body` at `path` (starting with '/').
     pub fn add(&self, path: &str, body: Vec<u8>) {
-        self.state.lock().unwrap().files.insert(path.to_string(), body);
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert(path.to_string(), body);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -119,7 +119,11 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
 
 /// `bytes=N-` → N (the only form the client sends).
 fn range_from(range: &str) -> Option<u64> {
-    range.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
+    range
+        .strip_prefix("bytes=")?
+        .strip_suffix('-')?
+        .parse()
+        .ok()
 }
 
 fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
@@ -128,16 +132,31 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
     };
     let (body, behaviour, nth) = {
         let mut state = state.lock().unwrap();
-        state.requests.push((request.path.clone(), request.range.clone()));
+        state
+            .requests
+            .push((request.path.clone(), request.range.clone()));
         let nth = state.requests.len();
-        (state.files.get(&request.path).cloned(), state.behaviour.clone(), nth)
+        (
+            state.files.get(&request.path).cloned(),
+            state.behaviour.clone(),
+            nth,
+        )
     };
-    if let Some(status) = behaviour.status.filter(|_| behaviour.status_times.is_none_or(|n| nth <= n)) {
-        let _ = write!(stream, "HTTP/1.1 {status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    if let Some(status) = behaviour
+        .status
+        .filter(|_| behaviour.status_times.is_none_or(|n| nth <= n))
+    {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
         return;
     }
     let Some(body) = body else {
-        let _ = write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = write!(
+            stream,
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
         return;
     };
     let total = body.len() as u64;
@@ -159,7 +178,9 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
             total - from
         )
     } else {
-        format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n")
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n"
+        )
     };
     if stream.write_all(head.as_bytes()).is_err() {
         return;
@@ -171,7 +192,9 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
         }
         return;
     }
-    let cut = behaviour.cut_at.filter(|_| behaviour.cut_times.is_none_or(|n| nth <= n));
+    let cut = behaviour
+        .cut_at
+        .filter(|_| behaviour.cut_times.is_none_or(|n| nth <= n));
     let end = cut.map_or(total, |c| c.clamp(from, total));
     let mut at = from;
     while at < end {
