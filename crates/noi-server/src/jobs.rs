@@ -1,0 +1,149 @@
+//! Whole-file transcription for the REST routes: body limits, a bounded number of files at
+//! once, audio-length limit, the decode itself off the async threads.
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use http_body_util::BodyExt;
+use noi_engine::RecognizerConfig;
+use noi_engine::audio::AudioReader;
+use noi_engine::recognizer::SAMPLE_RATE;
+use noi_engine::transcript::Transcript;
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+/// Reads a request body up to the configured limit. A larger body is read to its end and
+/// discarded (not kept) before the 413, so the client gets the answer instead of a broken
+/// pipe while it is still sending.
+pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiError> {
+    let limit = state.config.limits.body_limit_bytes;
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "empty_body",
+                "the request body could not be read to its end; send it again",
+            ));
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        total = total.saturating_add(data.len());
+        if total > DISCARD_CAP.max(limit) {
+            break;
+        }
+        if total <= limit {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if total > limit {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    if kept.is_empty() {
+        return Err(ApiError::empty_body());
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// How much of an oversize body is read and thrown away before the connection is dropped.
+const DISCARD_CAP: usize = 1 << 30;
+
+/// Waits for a transcription slot, at most the queue timeout.
+pub async fn acquire_slot(state: &SharedState) -> Result<OwnedSemaphorePermit, ApiError> {
+    if state.shutdown.is_cancelled() {
+        return Err(ApiError::shutting_down());
+    }
+    let timeout = state.config.limits.queue_timeout;
+    state.metrics.queue_depth.inc();
+    let permit =
+        tokio::time::timeout(timeout, std::sync::Arc::clone(&state.slots).acquire_owned()).await;
+    state.metrics.queue_depth.dec();
+    match permit {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(ApiError::shutting_down()),
+        Err(_) => Err(ApiError::busy(timeout.as_secs())),
+    }
+}
+
+/// Opens audio held in memory (checks its format before any decoding work).
+pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReader, ApiError> {
+    tokio::task::spawn_blocking(move || AudioReader::from_bytes(bytes.to_vec(), hint.as_deref()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// Transcribes a whole file the way `noi transcribe` does.
+pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
+    let engine = state.engine()?.clone();
+    let _slot = acquire_slot(state).await?;
+    let config = RecognizerConfig {
+        method: state.config.method.clone(),
+        ..RecognizerConfig::default()
+    };
+    let max_secs = state.config.limits.max_audio_secs;
+    let started = Instant::now();
+    let transcript = tokio::task::spawn_blocking(move || {
+        let mut chunks = LimitedChunks::new(reader, max_secs);
+        let result = engine
+            .recognizer
+            .transcribe_chunks(chunks.by_ref(), &config, |_| {});
+        if chunks.too_long {
+            return Err(ApiError::audio_too_long(max_secs));
+        }
+        result.map_err(ApiError::from)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    state
+        .metrics
+        .inference_seconds
+        .observe(started.elapsed().as_secs_f64());
+    state.metrics.audio_seconds.inc_by(transcript.duration);
+    Ok(transcript)
+}
+
+/// The reader's 16 kHz chunks, ending early (and saying so) past the audio-length limit,
+/// so a long file costs no more than the limit.
+pub struct LimitedChunks {
+    reader: AudioReader,
+    max_samples: usize,
+    seen: usize,
+    pub too_long: bool,
+}
+
+impl LimitedChunks {
+    pub fn new(reader: AudioReader, max_secs: u64) -> Self {
+        LimitedChunks {
+            reader,
+            max_samples: max_secs as usize * SAMPLE_RATE,
+            seen: 0,
+            too_long: false,
+        }
+    }
+}
+
+impl Iterator for LimitedChunks {
+    type Item = noi_engine::Result<Vec<f32>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.too_long {
+            return None;
+        }
+        match self.reader.next_chunk() {
+            Ok(Some(chunk)) => {
+                self.seen += chunk.len();
+                if self.seen > self.max_samples {
+                    self.too_long = true;
+                    return None;
+                }
+                Some(Ok(chunk))
+            }
+            Ok(None) => None,
+            Err(err) => Some(Err(err.into())),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Nói's loopback API (API.md): phostt's routes and messages with its known defects fixed,
+//! an OpenAI-compatible transcription endpoint, and dictation control for the desktop app.
+//!
+//! One engine is shared by every request: whole files take one of a bounded number of slots,
+//! streams borrow the engine per decode, so many clients can stream at once.
+//!
+//! Module map: `config` (flags and limits), `policy` (pure access rules), `middleware`
+//! (request id, CORS/origin, token, rate limit), `routes` (one module per group of routes),
+//! `jobs` (whole-file transcription), `live` (a stream's engine side), `protocol` (phostt's
+//! messages), `pcm` (PCM16 frames), `metrics`, `error`.
+
+pub mod config;
+pub mod error;
+mod jobs;
+pub mod live;
+pub mod metrics;
+mod middleware;
+pub mod pcm;
+pub mod policy;
+pub mod protocol;
+pub mod routes;
+pub mod state;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use config::{Limits, ServerConfig};
+pub use error::ApiError;
+pub use policy::OriginPolicy;
+pub use state::{AppState, DictationControl, DictationStatus, Engine, SharedState};
+
+/// Serves until `shutdown` resolves, then stops accepting, lets every open stream send its
+/// final (within the drain window) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = state.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        token.cancel();
+    });
+    let app = routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let serving = axum::serve(listener, app)
+        .with_graceful_shutdown(state.shutdown.clone().cancelled_owned())
+        .into_future();
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result,
+        _ = state.shutdown.cancelled() => {}
+    }
+    tracing::info!("shutting down: finishing open streams");
+    state.streams.close();
+    let drain = state.config.limits.shutdown_drain.max(std::time::Duration::from_secs(1));
+    let finished = tokio::time::timeout(drain, async {
+        let result = serving.await;
+        state.streams.wait().await;
+        result
+    })
+    .await;
+    match finished {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                streams = state.streams.len(),
+                "drain window over; closing what is still open"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (service managers, `kill`).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler cannot fail on Unix");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,144 @@
+//! phostt's WebSocket/SSE messages (API.md), byte-compatible with its clients.
+
+use noi_engine::transcript::Word;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::live::{Update, WordInfo};
+
+pub const PROTOCOL_VERSION: &str = "1.0";
+
+/// Server → client.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Ready {
+        model: String,
+        sample_rate: u32,
+        version: String,
+        supported_rates: Vec<u32>,
+    },
+    Partial {
+        text: String,
+        timestamp: f64,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        words: Vec<WordInfo>,
+    },
+    Final {
+        text: String,
+        timestamp: f64,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        words: Vec<WordInfo>,
+    },
+    Error {
+        message: String,
+        code: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+}
+
+/// Client → server text messages; anything else is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Stop,
+    Configure {
+        #[serde(default)]
+        sample_rate: Option<u32>,
+    },
+}
+
+impl ServerMessage {
+    pub fn from_update(update: Update) -> Self {
+        match update {
+            Update::Partial(text) => ServerMessage::Partial {
+                text,
+                timestamp: now(),
+                words: Vec::new(),
+            },
+            Update::Final { text, words } => ServerMessage::Final {
+                text,
+                timestamp: now(),
+                words: word_infos(words),
+            },
+        }
+    }
+
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        ServerMessage::Error {
+            message: message.into(),
+            code: code.to_owned(),
+            retry_after_ms: None,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages always serialise")
+    }
+
+    /// The SSE form: like the WebSocket one, but `words` is always present (API.md).
+    pub fn to_sse_json(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("messages always serialise");
+        if matches!(self, ServerMessage::Partial { .. } | ServerMessage::Final { .. })
+            && let Some(object) = value.as_object_mut()
+        {
+            object.entry("words").or_insert_with(|| serde_json::json!([]));
+        }
+        value.to_string()
+    }
+}
+
+pub fn word_infos(words: Vec<Word>) -> Vec<WordInfo> {
+    words.into_iter().map(WordInfo::from).collect()
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phostt_shapes() {
+        let ready = ServerMessage::Ready {
+            model: "m".into(),
+            sample_rate: 48000,
+            version: PROTOCOL_VERSION.into(),
+            supported_rates: vec![16000],
+        };
+        let v: serde_json::Value = serde_json::from_str(&ready.to_json()).unwrap();
+        assert_eq!(v["type"], "ready");
+        assert_eq!(v["version"], "1.0");
+        let partial = ServerMessage::from_update(Update::Partial("Xin".into()));
+        let v: serde_json::Value = serde_json::from_str(&partial.to_json()).unwrap();
+        assert_eq!(v["type"], "partial");
+        assert!(v.get("words").is_none(), "empty words are omitted");
+        assert!(v["timestamp"].as_f64().unwrap() > 1.7e9);
+        let err = ServerMessage::error("configure_too_late", "x");
+        let v: serde_json::Value = serde_json::from_str(&err.to_json()).unwrap();
+        assert!(v.get("retry_after_ms").is_none());
+    }
+
+    #[test]
+    fn client_messages() {
+        assert!(matches!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"stop"}"#),
+            Ok(ClientMessage::Stop)
+        ));
+        assert!(matches!(
+            serde_json::from_str::<ClientMessage>(
+                r#"{"type":"configure","sample_rate":16000,"diarization":true}"#
+            ),
+            Ok(ClientMessage::Configure {
+                sample_rate: Some(16000)
+            })
+        ));
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+    }
+}

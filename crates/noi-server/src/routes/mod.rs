@@ -1,0 +1,66 @@
+//! The router: every route of API.md behind the [`crate::middleware::guard`] layer.
+
+pub mod dictation;
+pub mod info;
+pub mod openai;
+pub mod transcribe;
+pub mod ws;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::state::SharedState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nói local API", description = "On-device Vietnamese speech recognition on loopback: phostt-compatible routes plus an OpenAI-compatible transcription endpoint."),
+    paths(
+        info::health, info::models, info::metrics, info::openapi,
+        transcribe::transcribe_file, transcribe::transcribe_stream,
+        openai::transcriptions, ws::ws,
+        dictation::start, dictation::stop, dictation::cancel, dictation::status,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router(state: SharedState) -> Router {
+    // The body limit is enforced by the handlers themselves (JSON 413); this only lifts
+    // axum's 2 MB default for multipart forms to the same limit.
+    let body_limit = DefaultBodyLimit::max(state.config.limits.body_limit_bytes);
+    Router::new()
+        .route("/health", get(info::health))
+        .route("/v1/models", get(info::models))
+        .route("/metrics", get(info::metrics))
+        .route("/openapi.json", get(info::openapi))
+        .route("/v1/transcribe", post(transcribe::transcribe_file))
+        .route("/v1/transcribe/stream", post(transcribe::transcribe_stream))
+        .route("/v1/audio/transcriptions", post(openai::transcriptions))
+        .route("/v1/ws", get(ws::ws))
+        .route("/ws", get(ws::ws_legacy))
+        .route("/v1/dictation/start", post(dictation::start))
+        .route("/v1/dictation/stop", post(dictation::stop))
+        .route("/v1/dictation/cancel", post(dictation::cancel))
+        .route("/v1/dictation/status", get(dictation::status))
+        .layer(body_limit)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::middleware::guard,
+        ))
+        .with_state(state)
+}

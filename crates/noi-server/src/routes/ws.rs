@@ -1,0 +1,310 @@
+//! `GET /v1/ws` (and the deprecated `/ws`): phostt's streaming protocol (API.md) over a
+//! [`LiveTranscription`].
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::time::{Instant, sleep_until};
+use utoipa::IntoParams;
+
+use crate::config::{DEFAULT_STREAM_RATE, SUPPORTED_RATES};
+use crate::error::ApiError;
+use crate::live::{LiveTranscription, Update};
+use crate::pcm::Pcm16Decoder;
+use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use crate::state::SharedState;
+
+/// Close codes (RFC 6455).
+const NORMAL: u16 = 1000;
+const GOING_AWAY: u16 = 1001;
+const POLICY: u16 = 1008;
+const TOO_BIG: u16 = 1009;
+const INTERNAL: u16 = 1011;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StreamQuery {
+    /// Input rate of the PCM16 frames (default 48000); `configure` can change it later.
+    pub sample_rate: Option<u32>,
+    /// The API token, for clients that cannot set an `Authorization` header.
+    pub token: Option<String>,
+}
+
+/// Streaming transcription over WebSocket (phostt protocol).
+#[utoipa::path(get, path = "/v1/ws", tag = "streaming", params(StreamQuery),
+    responses((status = 101, description = "WebSocket upgrade"),
+              (status = 400, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn ws(
+    upgrade: WebSocketUpgrade,
+    State(state): State<SharedState>,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The old path: works, and says where to go.
+pub async fn ws_legacy(
+    upgrade: WebSocketUpgrade,
+    State(state): State<SharedState>,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    let mut response = accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response);
+    let headers = response.headers_mut();
+    headers.insert("deprecation", HeaderValue::from_static("true"));
+    headers.insert(
+        "link",
+        HeaderValue::from_static("</v1/ws>; rel=\"successor-version\""),
+    );
+    response
+}
+
+fn accept(
+    upgrade: WebSocketUpgrade,
+    state: SharedState,
+    query: StreamQuery,
+) -> Result<Response, ApiError> {
+    state.engine()?;
+    if state.shutdown.is_cancelled() {
+        return Err(ApiError::shutting_down());
+    }
+    let rate = query.sample_rate.unwrap_or(DEFAULT_STREAM_RATE);
+    if !SUPPORTED_RATES.contains(&rate) {
+        return Err(invalid_rate(rate));
+    }
+    // Frames up to twice the cap reach us, so an oversize one is answered with 1009.
+    let transport_cap = state.config.limits.ws_frame_max_bytes.saturating_mul(2);
+    let tracker = state.streams.clone();
+    Ok(upgrade
+        .max_message_size(transport_cap)
+        .max_frame_size(transport_cap)
+        .on_upgrade(move |socket| tracker.track_future(Session::new(socket, state, rate).run())))
+}
+
+fn invalid_rate(rate: u32) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_sample_rate",
+        format!("sample rate {rate} Hz is not supported; use one of {SUPPORTED_RATES:?}"),
+    )
+}
+
+/// How a session ends.
+enum End {
+    /// Send the final, then Close with this code.
+    Close(u16, &'static str),
+    /// The client is gone: nothing to send.
+    ClientGone,
+}
+
+struct Session {
+    socket: WebSocket,
+    state: SharedState,
+    rate: u32,
+    pcm: Pcm16Decoder,
+    live: Option<LiveTranscription>,
+    /// A non-empty binary frame arrived: the rate is fixed from now on.
+    audio_started: bool,
+}
+
+impl Session {
+    fn new(socket: WebSocket, state: SharedState, rate: u32) -> Self {
+        Session {
+            socket,
+            state,
+            rate,
+            pcm: Pcm16Decoder::default(),
+            live: None,
+            audio_started: false,
+        }
+    }
+
+    async fn run(mut self) {
+        self.state.metrics.active_streams.inc();
+        let ready = ServerMessage::Ready {
+            model: self.state.model_id(),
+            sample_rate: self.rate,
+            version: PROTOCOL_VERSION.into(),
+            supported_rates: SUPPORTED_RATES.to_vec(),
+        };
+        let end = if self.send(&ready).await {
+            self.serve().await
+        } else {
+            End::ClientGone
+        };
+        match end {
+            End::Close(code, reason) => self.close(code, reason).await,
+            End::ClientGone => {
+                if let Some(live) = self.live.take() {
+                    live.discard().await;
+                }
+            }
+        }
+        self.state.metrics.active_streams.dec();
+    }
+
+    async fn serve(&mut self) -> End {
+        let limits = self.state.config.limits.clone();
+        let mut idle_deadline = Instant::now() + limits.idle_timeout;
+        let session_deadline = limits.max_session.map(|d| Instant::now() + d);
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return End::Close(GOING_AWAY, "server shutting down"),
+                _ = sleep_until(idle_deadline) => return End::Close(NORMAL, "idle timeout"),
+                _ = sleep_until_some(session_deadline) => {
+                    let msg = ServerMessage::error("max_session_duration_exceeded", format!(
+                        "the session reached the server's limit of {} s; open a new one",
+                        limits.max_session.unwrap_or_default().as_secs()));
+                    self.send(&msg).await;
+                    return End::Close(POLICY, "session too long");
+                }
+                update = next_update(&mut self.live) => match update {
+                    Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
+                    None => return End::Close(INTERNAL, "transcription failed"),
+                },
+                message = self.socket.recv() => {
+                    idle_deadline = Instant::now() + limits.idle_timeout;
+                    if let Some(end) = self.on_message(message).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_message(&mut self, message: Option<Result<Message, axum::Error>>) -> Option<End> {
+        match message {
+            Some(Ok(Message::Binary(bytes))) => self.on_audio(&bytes).await,
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+            Some(Ok(Message::Close(_))) | None => Some(End::ClientGone),
+            Some(Err(err)) if is_capacity(&err) => Some(End::Close(TOO_BIG, "frame too large")),
+            Some(Err(_)) => Some(End::ClientGone),
+        }
+    }
+
+    async fn on_audio(&mut self, bytes: &[u8]) -> Option<End> {
+        if bytes.len() > self.state.config.limits.ws_frame_max_bytes {
+            return Some(End::Close(TOO_BIG, "frame too large"));
+        }
+        self.audio_started |= !bytes.is_empty();
+        let samples = self.pcm.decode(bytes);
+        if samples.is_empty() {
+            return None;
+        }
+        if self.live.is_none() {
+            match LiveTranscription::start(self.state.clone(), self.rate) {
+                Ok(live) => self.live = Some(live),
+                Err(err) => {
+                    self.send(&ServerMessage::error(err.code, err.message)).await;
+                    return Some(End::Close(INTERNAL, "cannot start transcription"));
+                }
+            }
+        }
+        if let Some(live) = &self.live {
+            live.push(&samples);
+        }
+        None
+    }
+
+    async fn on_text(&mut self, text: &str) -> Option<End> {
+        match serde_json::from_str::<ClientMessage>(text) {
+            Ok(ClientMessage::Stop) => Some(End::Close(NORMAL, "stopped")),
+            Ok(ClientMessage::Configure { sample_rate }) => {
+                self.configure(sample_rate).await;
+                None
+            }
+            // Unknown or malformed messages are ignored (API.md).
+            Err(_) => None,
+        }
+    }
+
+    async fn configure(&mut self, sample_rate: Option<u32>) {
+        let Some(rate) = sample_rate else { return };
+        let error = if self.audio_started {
+            ServerMessage::error(
+                "configure_too_late",
+                "configure must come before the first audio frame; the rate stays as it was",
+            )
+        } else if SUPPORTED_RATES.contains(&rate) {
+            self.rate = rate;
+            return;
+        } else {
+            ServerMessage::error("invalid_sample_rate", invalid_rate(rate).message)
+        };
+        self.send(&error).await;
+    }
+
+    /// Sends the final for what remains, then a Close frame, then waits briefly for the
+    /// client's Close so it sees a clean close.
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        match self.live.take() {
+            None => {
+                let empty = Update::Final {
+                    text: String::new(),
+                    words: Vec::new(),
+                };
+                self.send(&ServerMessage::from_update(empty)).await;
+            }
+            Some(mut live) => {
+                live.begin_finish();
+                while let Some(update) = live.next_update().await {
+                    self.send(&ServerMessage::from_update(update)).await;
+                }
+                match live.result().await {
+                    Ok(transcript) => {
+                        self.state.metrics.audio_seconds.inc_by(transcript.duration);
+                    }
+                    Err(err) => {
+                        self.send(&ServerMessage::error(err.code, err.message)).await;
+                    }
+                }
+            }
+        }
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        if self.socket.send(Message::Close(Some(frame))).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                while let Some(Ok(message)) = self.socket.recv().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Sends a message; false when the client is gone.
+    async fn send(&mut self, message: &ServerMessage) -> bool {
+        self.socket
+            .send(Message::Text(message.to_json().into()))
+            .await
+            .is_ok()
+    }
+}
+
+async fn next_update(live: &mut Option<LiveTranscription>) -> Option<Update> {
+    match live {
+        Some(live) => live.next_update().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn is_capacity(err: &axum::Error) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    text.contains("capacity") || text.contains("too long") || text.contains("too big")
+}

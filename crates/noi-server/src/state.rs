@@ -1,0 +1,123 @@
+//! What every handler shares: the engine (if a model is loaded), the configuration, the
+//! whole-file transcription slots, metrics, and the shutdown signal.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use noi_engine::Recognizer;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use utoipa::ToSchema;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+
+/// The loaded model and what the API says about it.
+pub struct Engine {
+    pub recognizer: Arc<Recognizer>,
+    pub info: ModelInfo,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// Catalog id, or the folder name of a `--model-dir`.
+    pub id: String,
+    pub name: String,
+    pub int8: bool,
+    pub vocab_size: usize,
+}
+
+impl Engine {
+    pub fn new(recognizer: Arc<Recognizer>, id: impl Into<String>) -> Self {
+        let id = id.into();
+        let model = recognizer.model();
+        let info = ModelInfo {
+            name: id.clone(),
+            id,
+            int8: model.files().encoder_is_int8(),
+            vocab_size: model.dims().vocab_size,
+        };
+        Engine { recognizer, info }
+    }
+}
+
+/// Dictation control for the desktop app's coordinator (`/v1/dictation/*`). `noi serve` has
+/// none, and those routes answer 404 there.
+pub trait DictationControl: Send + Sync {
+    fn start(&self) -> Result<DictationStatus, String>;
+    fn stop(&self) -> Result<DictationStatus, String>;
+    fn cancel(&self) -> Result<DictationStatus, String>;
+    fn status(&self) -> DictationStatus;
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DictationStatus {
+    /// `idle`, `recording`, `finishing` or `error`.
+    pub state: String,
+    /// The last transcript's text, when there is one and the caller may see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_text: Option<String>,
+}
+
+pub struct AppState {
+    pub engine: Option<Arc<Engine>>,
+    pub config: ServerConfig,
+    /// Ids of the installed models (for /v1/models).
+    pub installed: Vec<String>,
+    /// Whole-file transcriptions running at once; streams do not take slots.
+    pub slots: Arc<Semaphore>,
+    pub metrics: Metrics,
+    pub limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Open streams, awaited (within the drain window) at shutdown.
+    pub streams: TaskTracker,
+    pub dictation: Option<Arc<dyn DictationControl>>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(engine: Option<Arc<Engine>>, config: ServerConfig) -> Self {
+        let limiter = rate_limiter(
+            config.limits.rate_limit_per_minute,
+            config.limits.rate_limit_burst,
+        );
+        AppState {
+            engine,
+            slots: Arc::new(Semaphore::new(config.limits.pool_size.max(1))),
+            config,
+            installed: Vec::new(),
+            metrics: Metrics::new(),
+            limiter,
+            shutdown: CancellationToken::new(),
+            streams: TaskTracker::new(),
+            dictation: None,
+        }
+    }
+
+    /// The engine, or the `model_not_loaded` answer.
+    pub fn engine(&self) -> Result<&Arc<Engine>, crate::error::ApiError> {
+        self.engine
+            .as_ref()
+            .ok_or_else(crate::error::ApiError::model_not_loaded)
+    }
+
+    pub fn model_id(&self) -> String {
+        self.engine
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |e| e.info.id.clone())
+    }
+}
+
+fn rate_limiter(per_minute: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
+    let per_minute = NonZeroU32::new(per_minute)?;
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Some(RateLimiter::keyed(
+        Quota::per_minute(per_minute).allow_burst(burst),
+    ))
+}
