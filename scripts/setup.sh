@@ -59,14 +59,17 @@ ensure_onnxruntime() {
 }
 
 ensure_reference_venv() {
-    local stamp="$VENV/.noi-reference-v1"
+    # Bump the stamp when the list changes, so existing venvs get the new packages.
+    local stamp="$VENV/.noi-reference-v3"
     [ -f "$stamp" ] && return 0
     say "creating .venv with sherpa-onnx 2.0.1 and kaldi-native-fbank (reference for tests)"
     local py
     py="$(python_for_pip)"
-    "$py" -m venv "$VENV"
+    [ -x "$VENV/bin/pip" ] || "$py" -m venv "$VENV"
+    # sentencepiece, simple-sentencepiece: hotword encoders (make_hotword_models.py).
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "sherpa-onnx==2.0.1" "kaldi-native-fbank==1.23.0" "numpy" "onnx" "soundfile"
+        "sherpa-onnx==2.0.1" "kaldi-native-fbank==1.23.0" "numpy" "onnx" "soundfile" \
+        "sentencepiece==0.2.3" "simple-sentencepiece==0.14"
     touch "$stamp"
 }
 

@@ -2,7 +2,8 @@
 """Reference decoder: run sherpa-onnx (2.0.1) offline transducer decoding and print JSON lines.
 
   .venv/bin/python scripts/reference/sherpa_decode.py --model-dir DIR [--method greedy_search|
-      modified_beam_search] [--beam 4] [--threads 1] [--repeat K] [--batch] (WAV ... | --segments F.json)
+      modified_beam_search] [--beam 4] [--threads 1] [--repeat K] [--batch]
+      [--hotwords-file F --bpe-vocab V [--hotwords-score 1.5]] (WAV ... | --segments F.json)
 
 Model files are found by sherpa naming ({encoder,decoder,joiner}[-epoch-..-avg-..][.int8].onnx,
 int8 preferred unless --fp32) next to tokens.txt. WAVs must be 16-bit PCM: samples are
@@ -10,6 +11,9 @@ int16 / 32768 as float32, channels averaged in float32, and passed to accept_wav
 file's own sample rate (sherpa-onnx resamples anything that is not 16 kHz itself).
 --segments takes a JSON list of {"wav": path, "segments": [[start_sample, end_sample], ...]}
 (sample indices of the file, end exclusive); each segment is decoded as its own stream.
+--hotwords-file (modified_beam_search only) biases the search towards its phrases, which
+sherpa-onnx splits into pieces with --bpe-vocab ("piece score" lines, as spm_train's .vocab;
+make_hotword_models.py writes one) and modeling_unit "bpe".
 
 One JSON object per input (per segment) on stdout: file, segment, text, tokens (as sherpa gives
 them: a leading "▁" is a space), token_ids, timestamps (s, float32), ys_log_probs (log-softmax
@@ -94,6 +98,14 @@ def result_json(job, res, token_ids, seconds, batch_size):
     return out
 
 
+def hotword_options(args):
+    """from_transducer's hotword arguments (none without --hotwords-file)."""
+    if not args.hotwords_file:
+        return {}
+    return dict(hotwords_file=args.hotwords_file, hotwords_score=args.hotwords_score,
+                modeling_unit="bpe", bpe_vocab=args.bpe_vocab)
+
+
 def main():
     ap = argparse.ArgumentParser(description="sherpa-onnx offline transducer reference decoder")
     ap.add_argument("--model-dir", required=True)
@@ -104,10 +116,15 @@ def main():
     ap.add_argument("--batch", action="store_true", help="decode all inputs with one decode_streams call")
     ap.add_argument("--fp32", action="store_true", help="prefer non-int8 model files")
     ap.add_argument("--segments", help="JSON list of {wav, segments: [[start, end], ...]}")
+    ap.add_argument("--hotwords-file", default="", help="one phrase per line, optional ':SCORE' last")
+    ap.add_argument("--hotwords-score", type=float, default=1.5)
+    ap.add_argument("--bpe-vocab", default="", help="piece<TAB>score lines (needed by --hotwords-file)")
     ap.add_argument("wavs", nargs="*")
     args = ap.parse_args()
     if not args.wavs and not args.segments:
         ap.error("give WAV files and/or --segments")
+    if args.hotwords_file and (args.method != "modified_beam_search" or not args.bpe_vocab):
+        ap.error("--hotwords-file needs --method modified_beam_search and --bpe-vocab")
 
     try:  # read and check every input before loading the model
         jobs = load_jobs(args)
@@ -121,7 +138,8 @@ def main():
     t0 = time.perf_counter()
     rec = sherpa_onnx.OfflineRecognizer.from_transducer(
         encoder=files["encoder"], decoder=files["decoder"], joiner=files["joiner"], tokens=tokens,
-        num_threads=args.threads, decoding_method=args.method, max_active_paths=args.beam)
+        num_threads=args.threads, decoding_method=args.method, max_active_paths=args.beam,
+        **hotword_options(args))
     print(f"# load_seconds: {time.perf_counter() - t0:.6f}", file=sys.stderr, flush=True)
     # sherpa-onnx reports pieces with a leading "▁" turned into a space (SymbolTable::Init); map
     # them back to ids the same way.

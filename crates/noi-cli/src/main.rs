@@ -1,6 +1,7 @@
 //! `noi`: Nói's headless door. Transcribes files with the on-device engine.
 
 mod bench;
+mod hotwords;
 mod output;
 mod transcribe;
 
@@ -51,6 +52,8 @@ struct TranscribeArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    hotwords: hotwords::HotwordArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -133,9 +136,7 @@ impl ModelArgs {
     fn method(&self) -> SearchMethod {
         match self.decoding {
             Decoding::Greedy => SearchMethod::Greedy,
-            Decoding::Beam => SearchMethod::ModifiedBeam {
-                beam: self.beam as usize,
-            },
+            Decoding::Beam => SearchMethod::modified_beam(self.beam as usize),
         }
     }
 

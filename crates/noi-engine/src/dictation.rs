@@ -22,7 +22,7 @@ use crate::search::SearchMethod;
 use crate::segment::{SegmentRange, SegmenterConfig};
 use crate::transcript::{Segment, Transcript, text_of};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DictationConfig {
     pub method: SearchMethod,
     pub segmenter: SegmenterConfig,
@@ -162,7 +162,6 @@ impl Worker {
     ) -> Self {
         Worker {
             recognizer,
-            config,
             resampler,
             cutter: SpeechCutter::new(config.segmenter, CutMode::Always),
             committed: Vec::new(),
@@ -171,6 +170,7 @@ impl Worker {
             last_tentative: Instant::now(),
             tentative_interval: config.cadence,
             scratch: Vec::new(),
+            config,
         }
     }
 
@@ -225,7 +225,7 @@ impl Worker {
     fn commit(&mut self, range: SegmentRange) -> Result<()> {
         let segment = self
             .recognizer
-            .decode_range(&self.cutter, range, self.config.method)?;
+            .decode_range(&self.cutter, range, &self.config.method)?;
         self.committed.push(segment);
         Ok(())
     }
@@ -239,7 +239,7 @@ impl Worker {
         let started = Instant::now();
         let segment = self
             .recognizer
-            .decode_range(&self.cutter, range, self.config.method)?;
+            .decode_range(&self.cutter, range, &self.config.method)?;
         let took = started.elapsed();
         self.tentative_interval = self.config.cadence.max(took * 2);
         self.last_tentative = Instant::now();

@@ -28,7 +28,7 @@ pub const MAX_SEGMENT_SAMPLES: usize = 20 * SAMPLE_RATE;
 /// Cut segments waiting to be decoded (each at most 20 s of audio, 1.3 MB).
 const SEGMENT_QUEUE: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RecognizerConfig {
     pub method: SearchMethod,
     pub segmenter: SegmenterConfig,
@@ -70,7 +70,7 @@ impl Recognizer {
 
     /// Decodes one stretch of at most [`MAX_SEGMENT_SAMPLES`] samples in a single encoder run.
     /// Audio too short for the encoder's subsampling (< 9 feature frames) has no tokens.
-    pub fn decode_segment(&self, samples: &[f32], method: SearchMethod) -> Result<SearchResult> {
+    pub fn decode_segment(&self, samples: &[f32], method: &SearchMethod) -> Result<SearchResult> {
         debug_assert!(samples.len() <= MAX_SEGMENT_SAMPLES + WINDOW);
         let features = self.fbank.compute(samples);
         if encoder_frames(features.nrows()) == 0 {
@@ -85,7 +85,7 @@ impl Recognizer {
         &self,
         cutter: &SpeechCutter,
         range: SegmentRange,
-        method: SearchMethod,
+        method: &SearchMethod,
     ) -> Result<Segment> {
         let result = self.decode_segment(cutter.audio(range), method)?;
         Ok(self.segment_from(result, range))
@@ -130,7 +130,7 @@ impl Recognizer {
             let cutter = scope.spawn(move || self.cut(chunks, config.segmenter, cut_segments));
             let mut segments = Vec::new();
             for (range, audio) in to_decode {
-                let result = self.decode_segment(&audio, config.method)?;
+                let result = self.decode_segment(&audio, &config.method)?;
                 let segment = self.segment_from(result, range);
                 on_segment(&segment);
                 segments.push(segment);

@@ -18,8 +18,8 @@ fn recognizer(dir: &std::path::Path) -> Arc<Recognizer> {
 }
 
 /// Pushes `samples` in uneven chunks (5 ms to 300 ms), as fast as possible.
-fn dictate(recognizer: &Arc<Recognizer>, config: DictationConfig, samples: &[f32]) -> Transcript {
-    let stream = DictationStream::start(recognizer.clone(), config, 16_000).unwrap();
+fn dictate(recognizer: &Arc<Recognizer>, config: &DictationConfig, samples: &[f32]) -> Transcript {
+    let stream = DictationStream::start(recognizer.clone(), config.clone(), 16_000).unwrap();
     let sizes = [80, 4_800, 1_234, 320, 2_000, 16, 3_333];
     let mut at = 0;
     for size in sizes.iter().cycle() {
@@ -56,7 +56,7 @@ fn assert_final_equals_offline(
         let offline = recognizer
             .decode_segment(
                 &audio[segment.start_sample..segment.end_sample],
-                config.method,
+                &config.method,
             )
             .unwrap();
         let streamed: Vec<u32> = segment.tokens.iter().map(|t| t.id).collect();
@@ -100,12 +100,12 @@ fn final_equals_offline_decode_tiny_model() {
     };
     let samples = common::read_wav_16k(&path);
     let recognizer = recognizer(&common::tiny_model());
-    for method in [SearchMethod::Greedy, SearchMethod::ModifiedBeam { beam: 4 }] {
+    for method in [SearchMethod::Greedy, SearchMethod::modified_beam(4)] {
         let config = DictationConfig {
             method,
             ..Default::default()
         };
-        let transcript = dictate(&recognizer, config, &samples);
+        let transcript = dictate(&recognizer, &config, &samples);
         assert!(transcript.segments.len() >= 6, "pauses close segments");
         assert_final_equals_offline(&recognizer, &config, &samples, &transcript);
         assert_nothing_dropped(&transcript, &samples);
@@ -124,7 +124,7 @@ fn final_equals_offline_decode_m_replica() {
     let samples = &samples[..60 * 16_000];
     let recognizer = recognizer(&model);
     let config = DictationConfig::default();
-    let transcript = dictate(&recognizer, config, samples);
+    let transcript = dictate(&recognizer, &config, samples);
     assert_final_equals_offline(&recognizer, &config, samples, &transcript);
 }
 
@@ -138,7 +138,7 @@ fn nonstop_speech_is_cut_without_losing_or_doubling() {
     let samples = common::read_wav_16k(&path);
     let recognizer = recognizer(&common::tiny_model());
     let config = DictationConfig::default();
-    let transcript = dictate(&recognizer, config, &samples);
+    let transcript = dictate(&recognizer, &config, &samples);
     assert_nothing_dropped(&transcript, &samples);
     assert!(
         transcript
@@ -161,7 +161,7 @@ fn leading_and_trailing_audio_are_kept() {
     let samples = &samples[..2 * 16_000];
     let recognizer = recognizer(&common::tiny_model());
     let config = DictationConfig::default();
-    let transcript = dictate(&recognizer, config, samples);
+    let transcript = dictate(&recognizer, &config, samples);
     assert_nothing_dropped(&transcript, samples);
     let last = transcript.segments.last().unwrap();
     assert_eq!(

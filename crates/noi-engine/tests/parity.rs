@@ -19,7 +19,7 @@ const THREADS: usize = 2;
 fn method_of(name: &str) -> SearchMethod {
     match name {
         "greedy_search" => SearchMethod::Greedy,
-        _ => SearchMethod::ModifiedBeam { beam: 4 },
+        _ => SearchMethod::modified_beam(4),
     }
 }
 

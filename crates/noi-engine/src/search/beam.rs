@@ -5,6 +5,11 @@
 //! reference's for token-exact results), scores are accumulated log-softmax, the top `beam`
 //! (hypothesis, token) pairs survive, and equal token sequences merge by log-add. The final
 //! pick is length-normalised with the context ids counted, as sherpa-onnx does.
+//!
+//! With hotwords, each emitted token also walks the hypothesis through the [`ContextGraph`]
+//! and the bonus joins its score (in `f32`, as sherpa-onnx adds it); unfinished matches are
+//! cancelled before the final pick. Without hotwords none of that runs, so results are
+//! bit-identical to the plain search.
 
 use std::collections::HashMap;
 
@@ -12,6 +17,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use super::{Scorer, SearchResult, initial_context, is_blank_like, log_softmax};
 use crate::error::Result;
+use crate::hotwords::{ContextGraph, ROOT, StateId};
 
 #[derive(Debug, Clone)]
 struct Hypothesis {
@@ -21,12 +27,15 @@ struct Hypothesis {
     log_prob: f64,
     frames: Vec<u32>,
     token_log_probs: Vec<f32>,
+    /// Where the path stands in the hotword graph (the root without hotwords).
+    context_state: StateId,
 }
 
 pub fn modified_beam_search(
     scorer: &impl Scorer,
     encoder_out: ArrayView2<'_, f32>,
     beam: usize,
+    hotwords: Option<&ContextGraph>,
 ) -> Result<SearchResult> {
     let context_size = scorer.context_size();
     let mut hyps = vec![Hypothesis {
@@ -34,12 +43,24 @@ pub fn modified_beam_search(
         log_prob: 0.0,
         frames: Vec::new(),
         token_log_probs: Vec::new(),
+        context_state: ROOT,
     }];
     for (t, frame) in encoder_out.axis_iter(Axis(0)).enumerate() {
         let scores = score_frame(scorer, &hyps, frame)?;
-        hyps = expand(scorer, &hyps, &scores, beam, t as u32);
+        hyps = expand(scorer, &hyps, &scores, beam, t as u32, hotwords);
+    }
+    if let Some(graph) = hotwords {
+        cancel_unfinished_matches(&mut hyps, graph);
     }
     Ok(best(hyps, context_size))
+}
+
+/// sherpa-onnx's `ContextGraph::Finalize` on every surviving path.
+fn cancel_unfinished_matches(hyps: &mut [Hypothesis], graph: &ContextGraph) {
+    for hyp in hyps {
+        hyp.log_prob += graph.finalize(hyp.context_state) as f64;
+        hyp.context_state = ROOT;
+    }
 }
 
 /// Accumulated scores `(hyps, vocab)`: log-softmax of the joiner plus each path's log-prob.
@@ -77,6 +98,7 @@ fn expand(
     scores: &Array2<f32>,
     beam: usize,
     frame: u32,
+    hotwords: Option<&ContextGraph>,
 ) -> Vec<Hypothesis> {
     let vocab = scorer.vocab_size();
     let flat = scores.as_slice().expect("scores are contiguous");
@@ -85,13 +107,21 @@ fn expand(
     for k in top_k(flat, beam) {
         let (source, token) = (k / vocab, (k % vocab) as u32);
         let mut hyp = hyps[source].clone();
+        let mut bonus = 0.0f32;
         if !is_blank_like(token, scorer.unk_id()) {
             let own = flat[k] as f64 - hyps[source].log_prob;
             hyp.ys.push(token as i64);
             hyp.frames.push(frame);
             hyp.token_log_probs.push(own as f32);
+            if let Some(graph) = hotwords {
+                (bonus, hyp.context_state) = graph.forward_one_step(hyp.context_state, token);
+            }
         }
-        hyp.log_prob = flat[k] as f64;
+        // sherpa-onnx: `new_hyp.log_prob = p_logprob[k] + context_score`, a float sum.
+        hyp.log_prob = match hotwords {
+            Some(_) => (flat[k] + bonus) as f64,
+            None => flat[k] as f64,
+        };
         match index.get(&hyp.ys) {
             Some(&i) => next[i].log_prob = log_add(next[i].log_prob, hyp.log_prob),
             None => {
@@ -183,7 +213,7 @@ mod tests {
         ];
         let scorer = ToyScorer { vocab: 3, table };
         let greedy = greedy_search(&scorer, frames(2).view()).unwrap();
-        let beam = modified_beam_search(&scorer, frames(2).view(), 4).unwrap();
+        let beam = modified_beam_search(&scorer, frames(2).view(), 4, None).unwrap();
         assert_eq!(greedy.tokens, vec![1]);
         assert_eq!(beam.tokens, vec![2]);
         assert_eq!(beam.frames, vec![1]);
@@ -204,7 +234,7 @@ mod tests {
             ],
         ];
         let scorer = ToyScorer { vocab: 3, table };
-        let r = modified_beam_search(&scorer, frames(2).view(), 4).unwrap();
+        let r = modified_beam_search(&scorer, frames(2).view(), 4, None).unwrap();
         assert_eq!(r.tokens, vec![1]);
     }
 }

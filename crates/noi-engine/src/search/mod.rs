@@ -9,21 +9,38 @@ mod greedy;
 pub use beam::modified_beam_search;
 pub use greedy::greedy_search;
 
+use std::sync::Arc;
+
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::Result;
+use crate::hotwords::ContextGraph;
 use crate::model::Transducer;
 
 /// Blank is id 0 in every icefall/sherpa-onnx transducer.
 pub const BLANK_ID: u32 = 0;
 
-/// How to search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How to search. Cheap to clone: the hotword graph is shared.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum SearchMethod {
     #[default]
     Greedy,
-    /// sherpa-onnx's `modified_beam_search`: at most one symbol per frame, `beam` active paths.
-    ModifiedBeam { beam: usize },
+    /// sherpa-onnx's `modified_beam_search`: at most one symbol per frame, `beam` active
+    /// paths, optionally biased towards hotwords (see [`crate::hotwords`]).
+    ModifiedBeam {
+        beam: usize,
+        hotwords: Option<Arc<ContextGraph>>,
+    },
+}
+
+impl SearchMethod {
+    /// Modified beam search without hotwords.
+    pub fn modified_beam(beam: usize) -> Self {
+        SearchMethod::ModifiedBeam {
+            beam,
+            hotwords: None,
+        }
+    }
 }
 
 /// Tokens as the search emitted them, with the encoder frame and log-probability of each.
@@ -76,12 +93,12 @@ impl Scorer for Transducer {
 pub fn search(
     scorer: &impl Scorer,
     encoder_out: ArrayView2<'_, f32>,
-    method: SearchMethod,
+    method: &SearchMethod,
 ) -> Result<SearchResult> {
     match method {
         SearchMethod::Greedy => greedy_search(scorer, encoder_out),
-        SearchMethod::ModifiedBeam { beam } => {
-            modified_beam_search(scorer, encoder_out, beam.max(1))
+        SearchMethod::ModifiedBeam { beam, hotwords } => {
+            modified_beam_search(scorer, encoder_out, (*beam).max(1), hotwords.as_deref())
         }
     }
 }
