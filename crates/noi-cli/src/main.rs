@@ -1,7 +1,7 @@
 //! `noi`: Nói's headless door. Transcribes files with the on-device engine.
 
 mod bench;
-mod hotwords;
+mod models;
 mod output;
 mod transcribe;
 
@@ -26,14 +26,19 @@ enum Command {
     Transcribe(TranscribeArgs),
     /// Time model loading and transcription (for BENCHMARKS.md); prints JSON lines.
     Bench(BenchArgs),
+    /// List, download, install, verify and remove models.
+    Models(models::ModelsArgs),
 }
 
 /// Options shared by every command that loads a model.
 #[derive(Args, Clone)]
 struct ModelArgs {
     /// Model bundle directory (encoder/decoder/joiner ONNX files and tokens.txt).
-    #[arg(long, value_name = "DIR")]
-    model_dir: PathBuf,
+    #[arg(long, value_name = "DIR", conflicts_with = "model")]
+    model_dir: Option<PathBuf>,
+    /// Installed model to use (`noi models list`). Default: the default installed model.
+    #[arg(long, value_name = "ID")]
+    model: Option<String>,
     /// Search method.
     #[arg(long, value_enum, default_value_t = Decoding::Greedy)]
     decoding: Decoding,
@@ -52,8 +57,6 @@ struct TranscribeArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
-    #[command(flatten)]
-    hotwords: hotwords::HotwordArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -133,10 +136,17 @@ impl TextArgs {
 }
 
 impl ModelArgs {
+    /// The model to load: `--model-dir`, `--model`, or the default installed one.
+    fn resolve(&self) -> Result<noi_models::ResolvedModel, noi_models::ModelError> {
+        noi_models::resolve_model(self.model_dir.as_deref(), self.model.as_deref())
+    }
+
     fn method(&self) -> SearchMethod {
         match self.decoding {
             Decoding::Greedy => SearchMethod::Greedy,
-            Decoding::Beam => SearchMethod::modified_beam(self.beam as usize),
+            Decoding::Beam => SearchMethod::ModifiedBeam {
+                beam: self.beam as usize,
+            },
         }
     }
 
@@ -152,6 +162,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Models(args) => models::run(args),
     };
     match outcome {
         Ok(code) => code,

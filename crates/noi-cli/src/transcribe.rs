@@ -14,7 +14,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let text_options = args.text.options()?;
     let recognizer = load(&args.model)?;
     let config = RecognizerConfig {
-        method: args.hotwords.apply(args.model.method(), &recognizer)?,
+        method: args.model.method(),
         ..Default::default()
     };
     let mut failed = false;
@@ -45,8 +45,11 @@ pub fn load(model: &crate::ModelArgs) -> anyhow::Result<Recognizer> {
     let options = ModelOptions {
         threads: model.threads(),
     };
-    Recognizer::load(&model.model_dir, options)
-        .with_context(|| format!("cannot load the model in {}", model.model_dir.display()))
+    // No context on this one: "no model installed" already says what to run.
+    let resolved = model.resolve()?;
+    tracing::info!(model = resolved.id, dir = %resolved.dir.display(), "loading the model");
+    Recognizer::load(&resolved.dir, options)
+        .with_context(|| format!("cannot load the model in {}", resolved.dir.display()))
 }
 
 /// Names the file in a per-file error, unless the message already does.

@@ -24,8 +24,10 @@ pub struct Behaviour {
     pub stall: bool,
     /// Send the whole file with 200 whatever Range says.
     pub ignore_range: bool,
-    /// Pause between 16 KiB chunks.
+    /// Pause between chunks.
     pub chunk_delay: Option<Duration>,
+    /// Bytes per chunk (default 16 KiB).
+    pub chunk_size: Option<u64>,
 }
 
 #[derive(Default)]
@@ -108,10 +110,10 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("range") {
-                range = Some(value.trim().to_string());
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+        {
+            range = Some(value.trim().to_string());
         }
     }
     Some(Request { path, range })
@@ -198,7 +200,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
     let end = cut.map_or(total, |c| c.clamp(from, total));
     let mut at = from;
     while at < end {
-        let next = (at + 16 * 1024).min(end);
+        let next = (at + behaviour.chunk_size.unwrap_or(16 * 1024)).min(end);
         if stream.write_all(&body[at as usize..next as usize]).is_err() {
             return;
         }
