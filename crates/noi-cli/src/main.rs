@@ -2,6 +2,7 @@
 
 mod bench;
 mod models;
+mod hotwords;
 mod output;
 mod transcribe;
 
@@ -57,6 +58,8 @@ struct TranscribeArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    hotwords: hotwords::HotwordArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -144,9 +147,7 @@ impl ModelArgs {
     fn method(&self) -> SearchMethod {
         match self.decoding {
             Decoding::Greedy => SearchMethod::Greedy,
-            Decoding::Beam => SearchMethod::ModifiedBeam {
-                beam: self.beam as usize,
-            },
+            Decoding::Beam => SearchMethod::modified_beam(self.beam as usize),
         }
     }
 

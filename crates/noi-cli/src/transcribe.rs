@@ -14,7 +14,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let text_options = args.text.options()?;
     let recognizer = load(&args.model)?;
     let config = RecognizerConfig {
-        method: args.model.method(),
+        method: args.hotwords.apply(args.model.method(), &recognizer)?,
         ..Default::default()
     };
     let mut failed = false;
