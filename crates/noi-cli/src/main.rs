@@ -1,8 +1,8 @@
 //! `noi`: Nói's headless door. Transcribes files with the on-device engine.
 
 mod bench;
-mod models;
 mod hotwords;
+mod models;
 mod output;
 mod transcribe;
 
