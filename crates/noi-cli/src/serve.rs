@@ -108,7 +108,10 @@ fn load_engine(model: &ModelArgs) -> anyhow::Result<Option<Arc<Engine>>> {
     };
     let recognizer = Recognizer::load(&resolved.dir, options)
         .with_context(|| format!("cannot load the model in {}", resolved.dir.display()))?;
-    Ok(Some(Arc::new(Engine::new(Arc::new(recognizer), resolved.id))))
+    Ok(Some(Arc::new(Engine::new(
+        Arc::new(recognizer),
+        resolved.id,
+    ))))
 }
 
 /// Ids of the installed models, for `/v1/models`.

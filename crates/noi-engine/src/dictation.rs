@@ -53,6 +53,11 @@ pub enum DictationEvent {
         committed: String,
         tentative: String,
     },
+    /// A segment closed at a pause while audio still streams in, decoded for good (sent
+    /// before the `Partial` that includes it in `committed`). Segments closed by `finish`
+    /// are not announced: they arrive in `Final`. Doors that report utterance by utterance
+    /// use it.
+    Segment(Segment),
     /// Everything, after `finish`.
     Final(Transcript),
 }
@@ -214,7 +219,7 @@ impl Worker {
         self.open_changed |= !audio.is_empty();
         if !closed.is_empty() {
             for range in closed {
-                self.commit(range)?;
+                self.commit(range, true)?;
             }
             self.send_partial(String::new());
         }
@@ -222,27 +227,34 @@ impl Worker {
         Ok(())
     }
 
-    fn commit(&mut self, range: SegmentRange) -> Result<()> {
+    fn commit(&mut self, range: SegmentRange, announce: bool) -> Result<()> {
         let segment = self
             .recognizer
             .decode_range(&self.cutter, range, &self.config.method)?;
+        if announce {
+            let _ = self.events.send(DictationEvent::Segment(segment.clone()));
+        }
         self.committed.push(segment);
         Ok(())
     }
 
     /// Re-decodes the open segment for tentative text, and slows the cadence when that
-    /// decode is expensive so it never takes more than half the worker's time.
+    /// decode is expensive so it never takes more than half the worker's time. Tentative
+    /// text is optional work: when the shared engine is busy with decodes someone waits for
+    /// (other streams' segments, a file), it is skipped until the next tick.
     fn decode_open(&mut self) -> Result<()> {
         let Some(range) = self.cutter.open_range() else {
             return Ok(());
         };
         let started = Instant::now();
-        let segment = self
+        let decoded = self
             .recognizer
-            .decode_range(&self.cutter, range, &self.config.method)?;
-        let took = started.elapsed();
-        self.tentative_interval = self.config.cadence.max(took * 2);
+            .try_decode_range(&self.cutter, range, &self.config.method);
         self.last_tentative = Instant::now();
+        let Some(segment) = decoded.transpose()? else {
+            return Ok(());
+        };
+        self.tentative_interval = self.config.cadence.max(started.elapsed() * 2);
         self.open_changed = false;
         self.send_partial(segment.text());
         Ok(())
@@ -265,7 +277,7 @@ impl Worker {
         let spoken = self.cutter.total();
         let padding = (self.config.tail_padding.as_secs_f64() * SAMPLE_RATE as f64) as usize;
         for range in self.cutter.finish(self.recognizer.vad(), padding)? {
-            self.commit(range)?;
+            self.commit(range, false)?;
         }
         let transcript = Transcript {
             // The audio the user gave, without the padding.

@@ -9,6 +9,7 @@ pub mod audio;
 pub mod cutter;
 pub mod error;
 pub mod features;
+pub mod gate;
 pub mod hotwords;
 pub mod model;
 pub mod resample;

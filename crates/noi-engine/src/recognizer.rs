@@ -14,6 +14,7 @@ use crate::audio::AudioReader;
 use crate::cutter::{CutMode, SpeechCutter};
 use crate::error::{EngineError, Result};
 use crate::features::{Fbank, FbankOptions};
+use crate::gate::DecodeGate;
 use crate::model::{ModelOptions, Transducer};
 use crate::search::{SearchMethod, SearchResult, search};
 use crate::segment::{SegmentRange, SegmenterConfig};
@@ -38,6 +39,7 @@ pub struct Recognizer {
     model: Transducer,
     vad: VadModel,
     fbank: Fbank,
+    gate: DecodeGate,
 }
 
 impl Recognizer {
@@ -53,6 +55,7 @@ impl Recognizer {
             model,
             vad,
             fbank: Fbank::new(FbankOptions::default()),
+            gate: DecodeGate::default(),
         }
     }
 
@@ -68,11 +71,25 @@ impl Recognizer {
         self.fbank.compute(samples)
     }
 
-    /// Decodes one stretch of at most [`MAX_SEGMENT_SAMPLES`] samples in a single encoder run.
+    /// Decodes one stretch of at most [`MAX_SEGMENT_SAMPLES`] samples in a single encoder run,
+    /// waiting for the engine if another decode holds it (see [`DecodeGate`]).
     /// Audio too short for the encoder's subsampling (< 9 feature frames) has no tokens.
     pub fn decode_segment(&self, samples: &[f32], method: &SearchMethod) -> Result<SearchResult> {
+        // Features are per-stream work on this thread: only the model itself is gated.
+        let features = self.segment_features(samples);
+        self.gate.run(|| self.decode_features(features, method))
+    }
+
+    fn segment_features(&self, samples: &[f32]) -> Array2<f32> {
         debug_assert!(samples.len() <= MAX_SEGMENT_SAMPLES + WINDOW);
-        let features = self.fbank.compute(samples);
+        self.fbank.compute(samples)
+    }
+
+    fn decode_features(
+        &self,
+        features: Array2<f32>,
+        method: &SearchMethod,
+    ) -> Result<SearchResult> {
         if encoder_frames(features.nrows()) == 0 {
             return Ok(SearchResult::default());
         }
@@ -89,6 +106,24 @@ impl Recognizer {
     ) -> Result<Segment> {
         let result = self.decode_segment(cutter.audio(range), method)?;
         Ok(self.segment_from(result, range))
+    }
+
+    /// Like [`Self::decode_range`], for work nobody waits for (tentative text): runs only if
+    /// the engine is idle, else returns `None` at once.
+    pub fn try_decode_range(
+        &self,
+        cutter: &SpeechCutter,
+        range: SegmentRange,
+        method: &SearchMethod,
+    ) -> Option<Result<Segment>> {
+        if !self.gate.is_idle() {
+            return None;
+        }
+        let features = self.segment_features(cutter.audio(range));
+        let result = self
+            .gate
+            .try_run(|| self.decode_features(features, method))?;
+        Some(result.map(|r| self.segment_from(r, range)))
     }
 
     /// Turns a search result over `range` into a segment with piece texts and stream times.

@@ -130,7 +130,11 @@ impl ApiError {
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", what.to_string())
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            what.to_string(),
+        )
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -146,9 +150,11 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> Self {
         match err {
             EngineError::Audio(audio) => audio.into(),
-            EngineError::Resample(e) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "transcription_error", e.to_string())
-            }
+            EngineError::Resample(e) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "transcription_error",
+                e.to_string(),
+            ),
             other => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "inference_error",

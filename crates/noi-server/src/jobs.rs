@@ -30,7 +30,9 @@ pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiErro
                 "the request body could not be read to its end; send it again",
             ));
         };
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         total = total.saturating_add(data.len());
         if total > DISCARD_CAP.max(limit) {
             break;

@@ -44,7 +44,8 @@ pub async fn serve(
         shutdown.await;
         token.cancel();
     });
-    let app = routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
     let serving = axum::serve(listener, app)
         .with_graceful_shutdown(state.shutdown.clone().cancelled_owned())
         .into_future();
@@ -55,7 +56,11 @@ pub async fn serve(
     }
     tracing::info!("shutting down: finishing open streams");
     state.streams.close();
-    let drain = state.config.limits.shutdown_drain.max(std::time::Duration::from_secs(1));
+    let drain = state
+        .config
+        .limits
+        .shutdown_drain
+        .max(std::time::Duration::from_secs(1));
     let finished = tokio::time::timeout(drain, async {
         let result = serving.await;
         state.streams.wait().await;

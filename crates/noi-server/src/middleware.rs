@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::policy::{
-    OriginDecision, bearer_token, client_address, decide_origin, is_sane_request_id,
-    query_token, token_matches,
+    OriginDecision, bearer_token, client_address, decide_origin, is_sane_request_id, query_token,
+    token_matches,
 };
 use crate::state::SharedState;
 

@@ -80,10 +80,14 @@ impl ServerMessage {
     /// The SSE form: like the WebSocket one, but `words` is always present (API.md).
     pub fn to_sse_json(&self) -> String {
         let mut value = serde_json::to_value(self).expect("messages always serialise");
-        if matches!(self, ServerMessage::Partial { .. } | ServerMessage::Final { .. })
-            && let Some(object) = value.as_object_mut()
+        if matches!(
+            self,
+            ServerMessage::Partial { .. } | ServerMessage::Final { .. }
+        ) && let Some(object) = value.as_object_mut()
         {
-            object.entry("words").or_insert_with(|| serde_json::json!([]));
+            object
+                .entry("words")
+                .or_insert_with(|| serde_json::json!([]));
         }
         value.to_string()
     }

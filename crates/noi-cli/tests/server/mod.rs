@@ -75,8 +75,13 @@ impl Server {
 
     pub fn start(model: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_noi"))
-            .args(["serve", "--port", "0", "--threads", "1", "--model-dir"])
+            .args(["serve", "--port", "0", "--model-dir"])
             .arg(model)
+            .args(if extra.contains(&"--threads") {
+                &[][..]
+            } else {
+                &["--threads", "1"][..]
+            })
             .args(extra)
             .env("NOI_LOG", "info")
             .stdin(Stdio::null())

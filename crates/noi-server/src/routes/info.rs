@@ -25,7 +25,11 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "info", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<SharedState>) -> Json<Health> {
     Json(Health {
-        status: if state.engine.is_some() { "ok" } else { "degraded" },
+        status: if state.engine.is_some() {
+            "ok"
+        } else {
+            "degraded"
+        },
         model: state.model_id(),
         version: env!("CARGO_PKG_VERSION"),
     })

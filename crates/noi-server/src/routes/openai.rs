@@ -2,6 +2,7 @@
 //! `openai` Python package with `base_url=http://127.0.0.1:9876/v1`) work unchanged.
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -165,8 +166,18 @@ impl ResponseFormat {
               (status = 503, body = OpenAiErrorBody)))]
 pub async fn transcriptions(
     State(state): State<SharedState>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, OpenAiFailure> {
+    let multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_form",
+            format!(
+                "{}: send multipart/form-data with a `file` part",
+                e.body_text()
+            ),
+        )
+    })?;
     state.engine()?;
     let form = read_form(&state, multipart).await?;
     let format = ResponseFormat::parse(form.response_format.as_deref())?;
@@ -200,7 +211,14 @@ async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(limit)
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", format!("{}: send multipart/form-data with a `file` part", e.body_text()))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_form",
+                format!(
+                    "{}: send multipart/form-data with a `file` part",
+                    e.body_text()
+                ),
+            )
         }
     };
     let mut form = Form {
@@ -217,7 +235,12 @@ async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form
                     .file_name()
                     .and_then(|n| n.rsplit_once('.'))
                     .map(|(_, ext)| ext.to_ascii_lowercase())
-                    .or_else(|| field.content_type().and_then(crate::routes::transcribe::extension_for_mime).map(str::to_owned));
+                    .or_else(|| {
+                        field
+                            .content_type()
+                            .and_then(crate::routes::transcribe::extension_for_mime)
+                            .map(str::to_owned)
+                    });
                 form.file = field.bytes().await.map_err(bad)?.to_vec();
                 has_file = true;
             }

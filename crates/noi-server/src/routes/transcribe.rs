@@ -103,7 +103,12 @@ async fn stream_file(
     });
     let send = |message: ServerMessage| {
         let events = events.clone();
-        async move { events.send(Ok(Event::default().data(message.to_sse_json()))).await.is_ok() }
+        async move {
+            events
+                .send(Ok(Event::default().data(message.to_sse_json())))
+                .await
+                .is_ok()
+        }
     };
     let mut reading_done = false;
     loop {
@@ -171,4 +176,3 @@ mod tests {
         assert_eq!(extension_for_mime("application/octet-stream"), None);
     }
 }
-

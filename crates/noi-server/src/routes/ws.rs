@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -36,20 +38,21 @@ pub struct StreamQuery {
 /// Streaming transcription over WebSocket (phostt protocol).
 #[utoipa::path(get, path = "/v1/ws", tag = "streaming", params(StreamQuery),
     responses((status = 101, description = "WebSocket upgrade"),
-              (status = 400, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+              (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ws(
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    Query(query): Query<StreamQuery>,
+    query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Response {
     accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The old path: works, and says where to go.
 pub async fn ws_legacy(
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    Query(query): Query<StreamQuery>,
+    query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Response {
     let mut response = accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response);
     let headers = response.headers_mut();
@@ -62,10 +65,25 @@ pub async fn ws_legacy(
 }
 
 fn accept(
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     state: SharedState,
-    query: StreamQuery,
+    query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // Rejections as JSON like every other error (axum's own are plain text).
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "websocket_upgrade_required",
+            format!("{}: connect with a WebSocket client", e.body_text()),
+        )
+    })?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_sample_rate",
+            e.body_text(),
+        )
+    })?;
     state.engine()?;
     if state.shutdown.is_cancelled() {
         return Err(ApiError::shutting_down());
@@ -200,7 +218,8 @@ impl Session {
             match LiveTranscription::start(self.state.clone(), self.rate) {
                 Ok(live) => self.live = Some(live),
                 Err(err) => {
-                    self.send(&ServerMessage::error(err.code, err.message)).await;
+                    self.send(&ServerMessage::error(err.code, err.message))
+                        .await;
                     return Some(End::Close(INTERNAL, "cannot start transcription"));
                 }
             }
@@ -260,7 +279,8 @@ impl Session {
                         self.state.metrics.audio_seconds.inc_by(transcript.duration);
                     }
                     Err(err) => {
-                        self.send(&ServerMessage::error(err.code, err.message)).await;
+                        self.send(&ServerMessage::error(err.code, err.message))
+                            .await;
                     }
                 }
             }
