@@ -60,15 +60,17 @@ ensure_onnxruntime() {
 
 ensure_reference_venv() {
     # Bump the stamp when the list changes, so existing venvs get the new packages.
-    local stamp="$VENV/.noi-reference-v3"
+    local stamp="$VENV/.noi-reference-v4"
     [ -f "$stamp" ] && return 0
-    say "creating .venv with sherpa-onnx 2.0.1 and kaldi-native-fbank (reference for tests)"
+    say "setting up .venv: sherpa-onnx 2.0.1, kaldi-native-fbank (references), API client packages"
     local py
     py="$(python_for_pip)"
     [ -x "$VENV/bin/pip" ] || "$py" -m venv "$VENV"
+    # openai, websockets, schemathesis: the API tests drive the server with real clients.
     # sentencepiece, simple-sentencepiece: hotword encoders (make_hotword_models.py).
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
         "sherpa-onnx==2.0.1" "kaldi-native-fbank==1.23.0" "numpy" "onnx" "soundfile" \
+        "openai==3.57.0" "websockets==17.4" "schemathesis==4.32.5" \
         "sentencepiece==0.2.3" "simple-sentencepiece==0.14"
     touch "$stamp"
 }

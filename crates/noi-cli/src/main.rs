@@ -4,6 +4,7 @@ mod bench;
 mod hotwords;
 mod models;
 mod output;
+mod serve;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -29,6 +30,9 @@ enum Command {
     Bench(BenchArgs),
     /// List, download, install, verify and remove models.
     Models(models::ModelsArgs),
+    /// Serve the loopback API (phostt-compatible HTTP/SSE/WebSocket, OpenAI-compatible
+    /// transcriptions) until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by every command that loads a model.
@@ -164,6 +168,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match outcome {
         Ok(code) => code,
