@@ -1,0 +1,34 @@
+//! The desktop app's decisions and persistence, without a display.
+//!
+//! `noi-desktop` (src-tauri) is the OS integration: tray, global hotkey, microphone, typing and
+//! pasting, the settings window. Everything in it that *decides* or *stores* lives here instead:
+//! the dictation state machine, hotkey parsing and conflict checks, injection rules, the
+//! settings file, history, and API discovery.
+//!
+//! Why a separate crate: these are the parts with the tricky cases (auto-repeat races, cancel
+//! while finishing, corrupt settings files, clipboard restore rules), and they test in
+//! milliseconds with plain `cargo test`, with no GTK, WebKitGTK or display to build or run.
+//! DESIGN.md places the desktop in src-tauri; its "where the code finds a better shape" clause
+//! is what this split uses. The shell executes what this crate decides.
+//!
+//! Modules, one job each:
+//! - [`coordinator`]: the one owner of Idle → Recording → Finishing (→ Error); a pure
+//!   transition function from messages to effects.
+//! - [`hotkey`]: accelerator strings, conflicts with Vietnamese input-method keys, which
+//!   modifiers must be up before injecting.
+//! - [`injection_rules`]: paste, type or copy; Ctrl+Shift+V in terminals; clipboard restore;
+//!   spacing between dictations.
+//! - [`settings`]: the typed settings file (`~/.config/noi/settings.toml`).
+//! - [`history`]: transcripts in SQLite (`~/.local/share/noi/history.sqlite3`).
+//! - [`api_discovery`]: `api.json` (port, token, pid) for local clients, port choice, tokens.
+//!
+//! Environment: `NOI_CONFIG_DIR` replaces the config dir, `NOI_DATA_DIR` the data dir (as in
+//! noi-models).
+
+pub mod api_discovery;
+pub mod coordinator;
+mod fsutil;
+pub mod history;
+pub mod hotkey;
+pub mod injection_rules;
+pub mod settings;
