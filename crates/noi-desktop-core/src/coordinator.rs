@@ -206,7 +206,8 @@ pub enum Effect {
     ShowState(Indicator),
     RegisterEscape,
     UnregisterEscape,
-    /// Send [`Message::Tick`] at (or after) this instant.
+    /// Send [`Message::Tick`] at (or after) this instant. Each request is independent (keep
+    /// them all, do not replace one with the next); extra or early ticks are harmless.
     ScheduleTick(Instant),
     Notify(Notice),
 }
@@ -452,10 +453,14 @@ impl Step<'_> {
     }
 
     fn tick(&mut self) {
-        if let Some(released_at) = self.state.key.pending_release
-            && self.now >= released_at + self.config.timing.release_confirm
-        {
-            self.confirm_release(released_at);
+        if let Some(released_at) = self.state.key.pending_release {
+            let due = released_at + self.config.timing.release_confirm;
+            if self.now >= due {
+                self.confirm_release(released_at);
+            } else {
+                // An early or unrelated tick: make sure one comes when the release is due.
+                self.effects.push(Effect::ScheduleTick(due));
+            }
         }
         if let Phase::Recording {
             session,
@@ -872,6 +877,17 @@ mod tests {
         sim.send(Message::HotkeyPressed { at }, 1200);
         sim.tick(1200);
         assert_eq!(sim.status(), Status::Recording);
+    }
+
+    #[test]
+    fn an_early_tick_reschedules_the_pending_release() {
+        let mut sim = Sim::new(HotkeyMode::Hold);
+        sim.press(0);
+        sim.capture(1, 80);
+        sim.release(1000);
+        assert_eq!(sim.tick(1020), [Effect::ScheduleTick(sim.at(1050))]);
+        assert_eq!(sim.status(), Status::Recording);
+        assert!(sim.tick(1050).contains(&Effect::FinishStream(S1)));
     }
 
     #[test]
