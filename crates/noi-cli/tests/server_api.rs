@@ -474,3 +474,50 @@ fn openapi_document_lists_every_route() {
         );
     }
 }
+
+#[test]
+fn without_a_model_the_server_still_answers_and_says_how_to_get_one() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noi"))
+        .args(["serve", "--port", "0"])
+        .env("NOI_DATA_DIR", data.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut seen = String::new();
+    let port = loop {
+        let line = lines.next().expect("a line").unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(port) = line.strip_prefix("noi: listening on http://127.0.0.1:") {
+            break port.trim().parse::<u16>().unwrap();
+        }
+    };
+    assert!(
+        seen.contains("noi models download zipformer-vi-int8"),
+        "the fix is named at start: {seen}"
+    );
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let health = request("GET", &url("/health"), &[], None);
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "degraded");
+    for answer in [
+        post(&url("/v1/transcribe"), &[], &wav("s16_16k_mono.wav")),
+        request("GET", &url("/v1/models"), &[], None),
+    ] {
+        assert_eq!(answer.status, 503);
+        assert_eq!(answer.json()["code"], "model_not_loaded");
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("noi models download")
+        );
+    }
+    let refused = ws_connect(&format!("ws://127.0.0.1:{port}/v1/ws"), &[]).unwrap_err();
+    assert!(matches!(refused, tungstenite::Error::Http(ref r) if r.status() == 503));
+    let _ = child.kill();
+    let _ = child.wait();
+}

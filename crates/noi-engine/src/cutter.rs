@@ -60,6 +60,27 @@ impl SpeechCutter {
         })
     }
 
+    /// The open segment as `finish(vad, padding)` would return it if the stream ended now
+    /// and no more speech came: known once speech has been over for the segment padding.
+    /// Returns the range (padding included) and its audio (the padding as zeros).
+    pub fn settled_tail(&self, padding: usize) -> Option<(SegmentRange, Vec<f32>)> {
+        if !self.segmenting {
+            return None;
+        }
+        let start = self.segmenter.open_start()?;
+        let end = self.segmenter.settled_end()?.min(self.total());
+        let mut audio = self.buffer[start - self.buffer_start..end - self.buffer_start].to_vec();
+        let padded_end = (end + padding).min(start + MAX_SEGMENT_SAMPLES);
+        audio.resize(padded_end - start, 0.0);
+        Some((
+            SegmentRange {
+                start,
+                end: padded_end,
+            },
+            audio,
+        ))
+    }
+
     /// Adds audio; returns the segments it closed, oldest first.
     pub fn push(&mut self, vad: &VadModel, chunk: &[f32]) -> Result<Vec<SegmentRange>> {
         self.buffer.extend_from_slice(chunk);
@@ -118,9 +139,12 @@ impl SpeechCutter {
             && padding > 0
             && last.start == start
         {
+            // The padding follows the segment's own end (speech end + pad, or the last
+            // sample when speech ran to the end), exactly as `padded_tail` lays it out.
+            self.buffer.truncate(last.end - self.buffer_start);
             self.buffer.resize(self.buffer.len() + padding, 0.0);
             // Never past the encoder's limit: the padding is silence, losing some is fine.
-            last.end = (total + padding).min(start + MAX_SEGMENT_SAMPLES);
+            last.end = (last.end + padding).min(start + MAX_SEGMENT_SAMPLES);
         }
         ranges.retain(|r| !r.is_empty());
         Ok(ranges)

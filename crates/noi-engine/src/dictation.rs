@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::cutter::{CutMode, SpeechCutter};
 use crate::error::{EngineError, Result};
+use crate::gate::DecodeCancel;
 use crate::recognizer::{Recognizer, SAMPLE_RATE};
 use crate::resample::Resampler;
 use crate::search::SearchMethod;
@@ -71,6 +72,8 @@ enum Command {
 /// One dictation. Dropping it without `finish` cancels it.
 pub struct DictationStream {
     commands: Sender<Command>,
+    /// Stops the worker's tentative decodes the moment the user lets go or cancels.
+    tentative: Arc<DecodeCancel>,
     events: Option<Receiver<DictationEvent>>,
     worker: Option<JoinHandle<Result<Transcript>>>,
 }
@@ -85,13 +88,21 @@ impl DictationStream {
         let resampler = Resampler::new(sample_rate, SAMPLE_RATE as u32)?;
         let (commands, command_rx) = mpsc::channel();
         let (event_tx, events) = mpsc::channel();
-        let worker = Worker::new(recognizer, config, resampler, event_tx);
+        let tentative = Arc::new(DecodeCancel::new()?);
+        let worker = Worker::new(
+            recognizer,
+            config,
+            resampler,
+            event_tx,
+            Arc::clone(&tentative),
+        );
         let worker = std::thread::Builder::new()
             .name("noi-dictation".into())
             .spawn(move || worker.run(command_rx))
             .map_err(|e| EngineError::inference("dictation worker", e))?;
         Ok(DictationStream {
             commands,
+            tentative,
             events: Some(events),
             worker: Some(worker),
         })
@@ -116,12 +127,14 @@ impl DictationStream {
     /// Ends the dictation: pads, decodes the open tail and returns the whole transcript
     /// (also sent as [`DictationEvent::Final`]).
     pub fn finish(mut self) -> Result<Transcript> {
+        self.tentative.cancel();
         let _ = self.commands.send(Command::Finish);
         self.join()
     }
 
     /// Stops without a final decode.
     pub fn cancel(mut self) {
+        self.tentative.cancel();
         let _ = self.commands.send(Command::Cancel);
         let _ = self.join();
     }
@@ -137,6 +150,7 @@ impl DictationStream {
 impl Drop for DictationStream {
     fn drop(&mut self) {
         if self.worker.is_some() {
+            self.tentative.cancel();
             let _ = self.commands.send(Command::Cancel);
             let _ = self.join();
         }
@@ -156,6 +170,10 @@ struct Worker {
     last_tentative: Instant,
     tentative_interval: Duration,
     scratch: Vec<f32>,
+    tentative: Arc<DecodeCancel>,
+    /// The open segment decoded ahead, as `finish` would decode it, once speech paused
+    /// (see [`Worker::speculate`]).
+    speculation: Option<Segment>,
 }
 
 impl Worker {
@@ -164,6 +182,7 @@ impl Worker {
         config: DictationConfig,
         resampler: Resampler,
         events: Sender<DictationEvent>,
+        tentative: Arc<DecodeCancel>,
     ) -> Self {
         Worker {
             recognizer,
@@ -176,6 +195,8 @@ impl Worker {
             tentative_interval: config.cadence,
             scratch: Vec::new(),
             config,
+            tentative,
+            speculation: None,
         }
     }
 
@@ -211,13 +232,44 @@ impl Worker {
         let audio = std::mem::take(&mut self.scratch);
         let result = self.cut_and_decode(&audio);
         self.scratch = audio;
-        result
+        result?;
+        self.speculate()
+    }
+
+    /// Once the speaker pauses, the open segment's final extent is known (speech end plus
+    /// padding) even though the pause is not yet long enough to close it: the user often
+    /// lets go right then. Decoding it now, exactly as `finish` would, means the release
+    /// finds its final text ready. Optional work: skipped when the engine is busy.
+    fn speculate(&mut self) -> Result<()> {
+        let padding = self.padding_samples();
+        let Some((range, audio)) = self.cutter.settled_tail(padding) else {
+            return Ok(());
+        };
+        let same = |s: &Segment| (s.start_sample, s.end_sample) == (range.start, range.end);
+        if self.speculation.as_ref().is_some_and(same) {
+            return Ok(());
+        }
+        let decoded = self
+            .recognizer
+            .try_decode_samples(&audio, range, &self.config.method);
+        if let Some(segment) = decoded.transpose()? {
+            self.open_changed = false;
+            self.send_partial(segment.text());
+            self.speculation = Some(segment);
+        }
+        Ok(())
+    }
+
+    fn padding_samples(&self) -> usize {
+        (self.config.tail_padding.as_secs_f64() * SAMPLE_RATE as f64) as usize
     }
 
     fn cut_and_decode(&mut self, audio: &[f32]) -> Result<()> {
         let closed = self.cutter.push(self.recognizer.vad(), audio)?;
         self.open_changed |= !audio.is_empty();
         if !closed.is_empty() {
+            // A pause closed the open segment: what was decoded ahead is moot.
+            self.speculation = None;
             for range in closed {
                 self.commit(range, true)?;
             }
@@ -247,9 +299,12 @@ impl Worker {
             return Ok(());
         };
         let started = Instant::now();
-        let decoded = self
-            .recognizer
-            .try_decode_range(&self.cutter, range, &self.config.method);
+        let decoded = self.recognizer.try_decode_range(
+            &self.cutter,
+            range,
+            &self.config.method,
+            &self.tentative,
+        );
         self.last_tentative = Instant::now();
         let Some(segment) = decoded.transpose()? else {
             return Ok(());
@@ -275,9 +330,17 @@ impl Worker {
         self.resampler.flush(&mut tail);
         self.cut_and_decode(&tail)?;
         let spoken = self.cutter.total();
-        let padding = (self.config.tail_padding.as_secs_f64() * SAMPLE_RATE as f64) as usize;
+        let padding = self.padding_samples();
         for range in self.cutter.finish(self.recognizer.vad(), padding)? {
-            self.commit(range, false)?;
+            match self.speculation.take() {
+                // Decoded ahead from exactly this audio: the same result, already there.
+                Some(ready)
+                    if (ready.start_sample, ready.end_sample) == (range.start, range.end) =>
+                {
+                    self.committed.push(ready);
+                }
+                _ => self.commit(range, false)?,
+            }
         }
         let transcript = Transcript {
             // The audio the user gave, without the padding.

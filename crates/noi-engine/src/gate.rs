@@ -76,6 +76,39 @@ impl Drop for Release<'_> {
     }
 }
 
+/// Stops a stream's optional decodes: the one running now (through ONNX Runtime's terminate
+/// flag, so a release never waits for a tentative re-decode to end) and all later ones.
+pub struct DecodeCancel {
+    cancelled: std::sync::atomic::AtomicBool,
+    run_options: ort::session::RunOptions,
+}
+
+impl DecodeCancel {
+    pub fn new() -> crate::Result<Self> {
+        let run_options = ort::session::RunOptions::new()
+            .map_err(|e| crate::EngineError::inference("run options", e))?;
+        Ok(DecodeCancel {
+            cancelled: std::sync::atomic::AtomicBool::new(false),
+            run_options,
+        })
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // Failing to set the flag only means the current decode runs to its end.
+        let _ = self.run_options.terminate();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn run_options(&self) -> &ort::session::RunOptions {
+        &self.run_options
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ndarray::{Array2, ArrayView2, Axis};
-use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{RunOptions, Session};
 use ort::value::TensorRef;
 
 use crate::error::{EngineError, Result};
@@ -192,18 +192,31 @@ impl Transducer {
 
     /// Encodes one utterance's features `(T, feature_dim)` into `(T', joiner_dim)`.
     pub fn encode(&self, features: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        self.encode_with(features, None)
+    }
+
+    /// [`Self::encode`] with run options, whose `terminate()` stops the run early from
+    /// another thread (the run then fails).
+    pub fn encode_with(
+        &self,
+        features: ArrayView2<'_, f32>,
+        run_options: Option<&RunOptions>,
+    ) -> Result<Array2<f32>> {
         let err = |e: ort::Error| EngineError::inference("encoder", e);
         let frames = features.nrows();
         let x = features.insert_axis(Axis(0));
         let x = x.as_standard_layout();
         let x_lens = ndarray::arr1(&[frames as i64]);
+        let inputs = ort::inputs![
+            "x" => TensorRef::from_array_view(x.view()).map_err(err)?,
+            "x_lens" => TensorRef::from_array_view(x_lens.view()).map_err(err)?,
+        ];
         let mut session = lock(&self.encoder);
-        let outputs = session
-            .run(ort::inputs![
-                "x" => TensorRef::from_array_view(x.view()).map_err(err)?,
-                "x_lens" => TensorRef::from_array_view(x_lens.view()).map_err(err)?,
-            ])
-            .map_err(err)?;
+        let outputs = match run_options {
+            Some(options) => session.run_with_options(inputs, options),
+            None => session.run(inputs),
+        }
+        .map_err(err)?;
         let out = outputs["encoder_out"]
             .try_extract_array::<f32>()
             .map_err(err)?;

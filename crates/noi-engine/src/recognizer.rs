@@ -14,7 +14,7 @@ use crate::audio::AudioReader;
 use crate::cutter::{CutMode, SpeechCutter};
 use crate::error::{EngineError, Result};
 use crate::features::{Fbank, FbankOptions};
-use crate::gate::DecodeGate;
+use crate::gate::{DecodeCancel, DecodeGate};
 use crate::model::{ModelOptions, Transducer};
 use crate::search::{SearchMethod, SearchResult, search};
 use crate::segment::{SegmentRange, SegmenterConfig};
@@ -109,17 +109,46 @@ impl Recognizer {
     }
 
     /// Like [`Self::decode_range`], for work nobody waits for (tentative text): runs only if
-    /// the engine is idle, else returns `None` at once.
+    /// the engine is idle, else returns `None` at once; also `None` once `cancel` is set,
+    /// including when it stops this decode midway.
     pub fn try_decode_range(
         &self,
         cutter: &SpeechCutter,
+        range: SegmentRange,
+        method: &SearchMethod,
+        cancel: &DecodeCancel,
+    ) -> Option<Result<Segment>> {
+        if cancel.is_cancelled() || !self.gate.is_idle() {
+            return None;
+        }
+        let features = self.segment_features(cutter.audio(range));
+        let result = self.gate.try_run(|| {
+            if encoder_frames(features.nrows()) == 0 {
+                return Ok(SearchResult::default());
+            }
+            let encoded = self
+                .model
+                .encode_with(features.view(), Some(cancel.run_options()))?;
+            search(&self.model, encoded.view(), method)
+        })?;
+        if result.is_err() && cancel.is_cancelled() {
+            return None;
+        }
+        Some(result.map(|r| self.segment_from(r, range)))
+    }
+
+    /// Decodes audio given with its range (not read from a cutter) as optional work: only
+    /// when the engine is idle, else `None` at once.
+    pub fn try_decode_samples(
+        &self,
+        samples: &[f32],
         range: SegmentRange,
         method: &SearchMethod,
     ) -> Option<Result<Segment>> {
         if !self.gate.is_idle() {
             return None;
         }
-        let features = self.segment_features(cutter.audio(range));
+        let features = self.segment_features(samples);
         let result = self
             .gate
             .try_run(|| self.decode_features(features, method))?;

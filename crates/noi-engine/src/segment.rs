@@ -109,6 +109,15 @@ impl Segmenter {
         self.open.map(|o| o.start * WINDOW)
     }
 
+    /// Where the open segment will end if no more speech comes: once speech has been over
+    /// for the padding, its end can no longer move (unless speech resumes). `None` while
+    /// speech goes on or nothing is open.
+    pub fn settled_end(&self) -> Option<usize> {
+        let open = self.open?;
+        let end_window = open.speech_end + self.pad_windows;
+        (!self.in_speech && end_window <= self.windows).then_some(end_window * WINDOW)
+    }
+
     /// The earliest sample a future segment can still need; callers may drop audio before it.
     pub fn keep_from(&self) -> usize {
         let window = match self.open {

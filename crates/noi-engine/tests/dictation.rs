@@ -10,7 +10,7 @@ use noi_engine::Recognizer;
 use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
 use noi_engine::model::ModelOptions;
 use noi_engine::search::SearchMethod;
-use noi_engine::transcript::Transcript;
+use noi_engine::transcript::{Segment, Transcript};
 use noi_engine::vad::WINDOW;
 
 fn recognizer(dir: &std::path::Path) -> Arc<Recognizer> {
@@ -33,15 +33,18 @@ fn dictate(recognizer: &Arc<Recognizer>, config: &DictationConfig, samples: &[f3
     stream.finish().unwrap()
 }
 
-/// The stream's audio as the encoder saw it: the input plus the silence padded at release
-/// (which only the segment still open at release uses).
-fn padded(samples: &[f32], config: &DictationConfig) -> Vec<f32> {
-    let mut padded = samples.to_vec();
-    padded.resize(
-        samples.len() + (config.tail_padding.as_secs_f64() * 16_000.0) as usize,
-        0.0,
-    );
-    padded
+/// A segment's audio as the encoder saw it. The segment still open at release ends past the
+/// input: its own end (speech end plus padding, or the last sample) is followed by the
+/// release padding as silence.
+fn segment_audio(samples: &[f32], config: &DictationConfig, segment: &Segment) -> Vec<f32> {
+    if segment.end_sample <= samples.len() {
+        return samples[segment.start_sample..segment.end_sample].to_vec();
+    }
+    let padding = (config.tail_padding.as_secs_f64() * 16_000.0) as usize;
+    let own_end = segment.end_sample - padding;
+    let mut audio = samples[segment.start_sample..own_end].to_vec();
+    audio.resize(segment.end_sample - segment.start_sample, 0.0);
+    audio
 }
 
 fn assert_final_equals_offline(
@@ -50,15 +53,10 @@ fn assert_final_equals_offline(
     samples: &[f32],
     transcript: &Transcript,
 ) {
-    let audio = padded(samples, config);
     assert!(!transcript.segments.is_empty());
     for segment in &transcript.segments {
-        let offline = recognizer
-            .decode_segment(
-                &audio[segment.start_sample..segment.end_sample],
-                &config.method,
-            )
-            .unwrap();
+        let audio = segment_audio(samples, config, segment);
+        let offline = recognizer.decode_segment(&audio, &config.method).unwrap();
         let streamed: Vec<u32> = segment.tokens.iter().map(|t| t.id).collect();
         assert_eq!(
             streamed,
@@ -166,8 +164,39 @@ fn leading_and_trailing_audio_are_kept() {
     let last = transcript.segments.last().unwrap();
     assert_eq!(
         last.end_sample,
-        padded(samples, &config).len(),
+        samples.len() + (config.tail_padding.as_secs_f64() * 16_000.0) as usize,
         "the open tail runs through the padding"
+    );
+}
+
+/// A release during a pause too short to close the segment: the tail's end is known (speech
+/// end plus padding) and the stream may have decoded it ahead; either way the final equals
+/// the offline decode of the same segment, padding after the segment's own end.
+#[test]
+fn release_in_a_short_pause_gives_the_offline_result() {
+    let Some(path) = common::test_audio("vi_03.wav") else {
+        return;
+    };
+    let mut speech = common::read_wav_16k(&path);
+    // Without the clip's own 0.3 s of trailing silence, which alone closes the segment.
+    speech.truncate(speech.len() - 4_800);
+    let recognizer = recognizer(&common::tiny_model());
+    let config = DictationConfig::default();
+    let mut tails_before_the_end = 0;
+    for pause_ms in (0..=600).step_by(20) {
+        let mut samples = speech.clone();
+        samples.resize(speech.len() + pause_ms * 16, 0.0);
+        let transcript = dictate(&recognizer, &config, &samples);
+        assert_final_equals_offline(&recognizer, &config, &samples, &transcript);
+        let padding = (config.tail_padding.as_secs_f64() * 16_000.0) as usize;
+        let last = transcript.segments.last().unwrap();
+        if last.end_sample > samples.len() && last.end_sample - padding < samples.len() {
+            tails_before_the_end += 1;
+        }
+    }
+    assert!(
+        tails_before_the_end > 0,
+        "some release fell in a settled pause"
     );
 }
 
