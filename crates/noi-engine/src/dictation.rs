@@ -37,7 +37,13 @@ impl Default for DictationConfig {
     fn default() -> Self {
         DictationConfig {
             method: SearchMethod::Greedy,
-            segmenter: SegmenterConfig::default(),
+            segmenter: SegmenterConfig {
+                // Less audio after the VAD's speech end (whose hangover already trails the
+                // voice): the tail's end is known sooner, so it is often decoded before the
+                // user lets go.
+                end_pad_secs: 0.15,
+                ..SegmenterConfig::default()
+            },
             cadence: Duration::from_millis(400),
             tail_padding: Duration::from_millis(500),
         }

@@ -21,8 +21,10 @@ pub struct SegmenterConfig {
     pub neg_threshold: f32,
     /// A pause this long closes the segment.
     pub min_pause_secs: f32,
-    /// Audio kept before speech starts and after it ends.
+    /// Audio kept before speech starts.
     pub pad_secs: f32,
+    /// Audio kept after speech ends (the VAD's own hangover already trails the speech).
+    pub end_pad_secs: f32,
     /// Hard upper bound on a segment (the encoder fails past 20.0 s).
     pub max_segment_secs: f32,
 }
@@ -34,6 +36,7 @@ impl Default for SegmenterConfig {
             neg_threshold: 0.35,
             min_pause_secs: 0.3,
             pad_secs: 0.25,
+            end_pad_secs: 0.25,
             max_segment_secs: 20.0,
         }
     }
@@ -60,6 +63,7 @@ impl SegmentRange {
 pub struct Segmenter {
     config: SegmenterConfig,
     pad_windows: usize,
+    end_pad_windows: usize,
     pause_windows: usize,
     max_windows: usize,
     /// Windows seen so far.
@@ -87,6 +91,7 @@ impl Segmenter {
         Segmenter {
             config,
             pad_windows: windows(config.pad_secs),
+            end_pad_windows: windows(config.end_pad_secs),
             pause_windows: windows(config.min_pause_secs).max(1),
             max_windows,
             windows: 0,
@@ -114,7 +119,7 @@ impl Segmenter {
     /// speech goes on or nothing is open.
     pub fn settled_end(&self) -> Option<usize> {
         let open = self.open?;
-        let end_window = open.speech_end + self.pad_windows;
+        let end_window = open.speech_end + self.end_pad_windows;
         (!self.in_speech && end_window <= self.windows).then_some(end_window * WINDOW)
     }
 
@@ -155,7 +160,7 @@ impl Segmenter {
     /// Ends the stream after `total_samples`; returns the last segment if one is open.
     pub fn finish(&mut self, total_samples: usize) -> Option<SegmentRange> {
         let open = self.open.take()?;
-        let end_window = (open.speech_end + self.pad_windows).min(self.windows);
+        let end_window = (open.speech_end + self.end_pad_windows).min(self.windows);
         let end = (end_window * WINDOW).min(total_samples);
         // A partial window at the end belongs to the segment when speech ran to the end.
         let end = if end_window == self.windows {
@@ -188,7 +193,7 @@ impl Segmenter {
         if self.silence_run < self.pause_windows {
             return None;
         }
-        let end = (open.speech_end + self.pad_windows).min(self.windows);
+        let end = (open.speech_end + self.end_pad_windows).min(self.windows);
         Some(self.close(open.start, end))
     }
 
