@@ -289,36 +289,17 @@ fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
         server.assert_healthy();
     };
     expect(post(&url, &[], b""), 400, "empty_body");
-    expect(
-        post(&url, &[], &vec![0u8; 60 * 1024 * 1024]),
-        413,
-        "payload_too_large",
-    );
-    expect(
-        post(&url, &[], &wav("random.bin")),
-        415,
-        "unsupported_media_type",
-    );
-    expect(
-        post(&url, &[], &wav("text.wav")),
-        415,
-        "unsupported_media_type",
-    );
-    expect(
-        post(&url, &[], &wav("header_only.wav")),
-        422,
-        "transcription_error",
-    );
-    expect(
-        post(&url, &[], &wav("no_samples.wav")),
-        422,
-        "transcription_error",
-    );
-    expect(
-        post(&url, &[], &wav("zero_rate.wav")),
-        422,
-        "transcription_error",
-    );
+    let oversize = vec![0u8; 60 * 1024 * 1024];
+    expect(post(&url, &[], &oversize), 413, "payload_too_large");
+    for (file, status, code) in [
+        ("random.bin", 415, "unsupported_media_type"),
+        ("text.wav", 415, "unsupported_media_type"),
+        ("header_only.wav", 422, "transcription_error"),
+        ("no_samples.wav", 422, "transcription_error"),
+        ("zero_rate.wav", 422, "transcription_error"),
+    ] {
+        expect(post(&url, &[], &wav(file)), status, code);
+    }
     // Longer than --max-audio-secs 3 (a 4 s clip).
     if let Some(clip) = test_audio("vi_01.wav") {
         let long = std::fs::read(clip).unwrap();

@@ -168,16 +168,7 @@ pub async fn transcriptions(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, OpenAiFailure> {
-    let multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_form",
-            format!(
-                "{}: send multipart/form-data with a `file` part",
-                e.body_text()
-            ),
-        )
-    })?;
+    let multipart = multipart.map_err(|e| invalid_form(&e.body_text()))?;
     state.engine()?;
     let form = read_form(&state, multipart).await?;
     let format = ResponseFormat::parse(form.response_format.as_deref())?;
@@ -198,6 +189,14 @@ pub async fn transcriptions(
     })
 }
 
+fn invalid_form(detail: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_form",
+        format!("{detail}: send multipart/form-data with a `file` part"),
+    )
+}
+
 struct Form {
     file: Vec<u8>,
     hint: Option<String>,
@@ -211,14 +210,7 @@ async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(limit)
         } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_form",
-                format!(
-                    "{}: send multipart/form-data with a `file` part",
-                    e.body_text()
-                ),
-            )
+            invalid_form(&e.body_text())
         }
     };
     let mut form = Form {
