@@ -91,3 +91,19 @@ ensure_build_tools() {
     command -v cc >/dev/null 2>&1 || ensure_apt build-essential
     ensure_apt pkg-config ca-certificates
 }
+
+# What building the desktop app (Tauri 2, WebKitGTK, tray, microphone, keystrokes) needs.
+ensure_desktop_build_deps() {
+    ensure_apt libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+        libssl-dev libasound2-dev
+}
+
+# What the desktop tests drive the app with: a private X server with a window manager and an
+# XEmbed tray, a private PulseAudio with its ALSA plugin (the microphone), a D-Bus session bus
+# (single instance), xdotool/xclip/xwininfo, ImageMagick for screenshots, and a GTK entry
+# (python3-gi) to dictate into.
+ensure_desktop_test_tools() {
+    ensure_apt xvfb openbox trayer xdotool xclip x11-utils imagemagick dbus-daemon \
+        pulseaudio pulseaudio-utils libasound2-plugins python3-gi gir1.2-gtk-3.0 \
+        fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver
+}

@@ -164,8 +164,8 @@ async fn serve(
             )
         })?;
     let address: SocketAddr = listener.local_addr()?;
-    let mut state = AppState::new(engine, config);
-    state.installed = installed_models();
+    let state = AppState::new(engine, config);
+    state.set_installed(installed_models());
     let state = Arc::new(state);
     // Scripts and tests read this line to find the port (with --port 0).
     eprintln!("noi: listening on http://{address}");

@@ -75,6 +75,19 @@ enum Command {
     Cancel,
 }
 
+/// Pushes audio into a [`DictationStream`] (see [`DictationStream::input`]).
+#[derive(Clone)]
+pub struct DictationInput {
+    commands: Sender<Command>,
+}
+
+impl DictationInput {
+    /// Queues audio; never blocks and never drops it while the stream runs.
+    pub fn push(&self, samples: &[f32]) {
+        let _ = self.commands.send(Command::Audio(samples.to_vec()));
+    }
+}
+
 /// One dictation. Dropping it without `finish` cancels it.
 pub struct DictationStream {
     commands: Sender<Command>,
@@ -118,6 +131,15 @@ impl DictationStream {
     pub fn push(&self, samples: &[f32]) {
         // A send only fails when the worker has stopped on an error, which `finish` reports.
         let _ = self.commands.send(Command::Audio(samples.to_vec()));
+    }
+
+    /// A handle that pushes audio into this stream from another thread (a microphone's), while
+    /// the stream itself stays with whoever will finish or cancel it. Audio pushed after
+    /// `finish` or `cancel` is ignored.
+    pub fn input(&self) -> DictationInput {
+        DictationInput {
+            commands: self.commands.clone(),
+        }
     }
 
     /// The events, for a consumer on another thread (taken once).

@@ -80,7 +80,7 @@ pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReade
 
 /// Transcribes a whole file the way `noi transcribe` does.
 pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
-    let engine = state.engine()?.clone();
+    let engine = state.engine()?;
     let _slot = acquire_slot(state).await?;
     let config = RecognizerConfig {
         method: state.config.method.clone(),

@@ -60,7 +60,7 @@ pub struct LiveTranscription {
 impl LiveTranscription {
     /// Starts the engine's stream for audio at `sample_rate`.
     pub fn start(state: SharedState, sample_rate: u32) -> Result<Self, ApiError> {
-        let engine = state.engine()?.clone();
+        let engine = state.engine()?;
         let config = DictationConfig {
             method: state.config.method.clone(),
             ..DictationConfig::default()

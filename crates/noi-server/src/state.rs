@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use noi_engine::Recognizer;
@@ -64,10 +64,12 @@ pub struct DictationStatus {
 }
 
 pub struct AppState {
-    pub engine: Option<Arc<Engine>>,
+    /// The loaded model; the desktop app swaps it when the user picks another one or the first
+    /// download finishes. Requests take their own `Arc`, so a swap never disturbs one running.
+    engine: RwLock<Option<Arc<Engine>>>,
     pub config: ServerConfig,
     /// Ids of the installed models (for /v1/models).
-    pub installed: Vec<String>,
+    installed: RwLock<Vec<String>>,
     /// Whole-file transcriptions running at once; streams do not take slots.
     pub slots: Arc<Semaphore>,
     pub metrics: Metrics,
@@ -76,7 +78,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Open streams, awaited (within the drain window) at shutdown.
     pub streams: TaskTracker,
-    pub dictation: Option<Arc<dyn DictationControl>>,
+    /// The desktop app's coordinator, set once after the app is wired (`noi serve`: none).
+    dictation: OnceLock<Arc<dyn DictationControl>>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -88,28 +91,55 @@ impl AppState {
             config.limits.rate_limit_burst,
         );
         AppState {
-            engine,
+            engine: RwLock::new(engine),
             slots: Arc::new(Semaphore::new(config.limits.pool_size.max(1))),
             config,
-            installed: Vec::new(),
+            installed: RwLock::new(Vec::new()),
             metrics: Metrics::new(),
             limiter,
             shutdown: CancellationToken::new(),
             streams: TaskTracker::new(),
-            dictation: None,
+            dictation: OnceLock::new(),
         }
     }
 
     /// The engine, or the `model_not_loaded` answer.
-    pub fn engine(&self) -> Result<&Arc<Engine>, crate::error::ApiError> {
-        self.engine
-            .as_ref()
+    pub fn engine(&self) -> Result<Arc<Engine>, crate::error::ApiError> {
+        self.current_engine()
             .ok_or_else(crate::error::ApiError::model_not_loaded)
     }
 
+    pub fn current_engine(&self) -> Option<Arc<Engine>> {
+        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the loaded model (`None`: unloaded, the server answers `model_not_loaded`).
+    pub fn set_engine(&self, engine: Option<Arc<Engine>>) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
+    }
+
+    pub fn installed(&self) -> Vec<String> {
+        self.installed
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_installed(&self, ids: Vec<String>) {
+        *self.installed.write().unwrap_or_else(|e| e.into_inner()) = ids;
+    }
+
+    /// Connects dictation control (once; later calls are ignored).
+    pub fn set_dictation(&self, control: Arc<dyn DictationControl>) {
+        let _ = self.dictation.set(control);
+    }
+
+    pub fn dictation(&self) -> Option<&dyn DictationControl> {
+        self.dictation.get().map(|c| c.as_ref())
+    }
+
     pub fn model_id(&self) -> String {
-        self.engine
-            .as_ref()
+        self.current_engine()
             .map_or_else(|| "none".to_owned(), |e| e.info.id.clone())
     }
 }

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::{DictationControl, DictationStatus, SharedState};
 
 fn control(state: &SharedState) -> Result<&dyn DictationControl, ApiError> {
-    state.dictation.as_deref().ok_or_else(|| {
+    state.dictation().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "dictation_unavailable",

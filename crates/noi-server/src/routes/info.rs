@@ -25,7 +25,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "info", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<SharedState>) -> Json<Health> {
     Json(Health {
-        status: if state.engine.is_some() {
+        status: if state.current_engine().is_some() {
             "ok"
         } else {
             "degraded"
@@ -70,7 +70,7 @@ pub async fn models(State(state): State<SharedState>) -> Result<Json<ModelsRespo
         supported_formats: SUPPORTED_FORMATS.to_vec(),
         supported_rates: SUPPORTED_RATES.to_vec(),
         diarization: false,
-        installed: state.installed.clone(),
+        installed: state.installed(),
         active: engine.info.id.clone(),
     }))
 }

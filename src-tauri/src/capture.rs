@@ -1,0 +1,445 @@
+//! The microphone: opened for one dictation and closed after it (the privacy indicator must go
+//! off when idle).
+//!
+//! One thread per open microphone owns the cpal stream (cpal streams are not `Send` on every
+//! platform) and does everything but the driver's callback: mixing to mono, resampling to
+//! 16 kHz with one stateful resampler for the whole session, keeping the recording, feeding the
+//! dictation stream, and recovering from errors.
+//!
+//! - **Format**: a 16 kHz mono configuration is preferred when the device offers one (no
+//!   resampling at all: the samples are the device's own), else the device's default, converted.
+//! - **Pre-roll**: audio that arrives before the dictation stream is attached is kept (up to
+//!   [`PRE_ROLL_LIMIT`]) and handed over first, so the first syllable survives however the
+//!   device start and the stream start interleave.
+//! - **Start**: "recording" is reported at the first real callback, not when the stream is
+//!   built.
+//! - **Errors**: a stream error or a device that stops delivering ([`STALL_TIMEOUT`]) rebuilds
+//!   the stream, on the chosen device if it is back, else the default one, keeping the user's
+//!   choice in the settings untouched; when no device can be opened the session is reported
+//!   failed, and what was captured so far is kept.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{SampleFormat, SampleRate, StreamConfig};
+use noi_engine::dictation::DictationInput;
+use noi_engine::resample::Resampler;
+use thiserror::Error;
+
+/// The engine's rate.
+pub const TARGET_RATE: u32 = 16_000;
+/// The most audio kept before the dictation stream is attached (it normally is within
+/// milliseconds; this only bounds memory if it never is).
+pub const PRE_ROLL_LIMIT: Duration = Duration::from_secs(30);
+/// A device that delivers nothing for this long while open is treated as gone.
+pub const STALL_TIMEOUT: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    #[error("no microphone found: connect one, or check the sound settings")]
+    NoDevice,
+    #[error("cannot open the microphone \"{device}\": {reason}")]
+    Open { device: String, reason: String },
+    #[error("the microphone stopped: {0}")]
+    Lost(String),
+}
+
+/// What the capture thread tells the coordinator's side.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaptureReport {
+    /// The first real callback of the session.
+    Started { device: String },
+    /// The device failed and no other could be opened.
+    Failed(String),
+    /// The device was replaced after an error (the dictation goes on).
+    Recovered { device: String },
+}
+
+/// An input device as the tray and the settings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// The input devices now present (costs tens of milliseconds: call when a menu opens).
+pub fn list_devices() -> Vec<DeviceInfo> {
+    let host = cpal::default_host();
+    let default = host.default_input_device().and_then(|d| d.name().ok());
+    let Ok(devices) = host.input_devices() else {
+        return Vec::new();
+    };
+    devices
+        .filter_map(|d| d.name().ok())
+        .map(|name| DeviceInfo {
+            is_default: default.as_deref() == Some(name.as_str()),
+            name,
+        })
+        .collect()
+}
+
+/// What the capture thread hears from the driver callback and from its owner.
+enum Input {
+    Audio(Vec<f32>),
+    StreamError(String),
+    Attach(DictationInput),
+    Stop,
+}
+
+/// An open microphone. [`Microphone::close`] drains it and returns the session's audio.
+pub struct Microphone {
+    control: Sender<Input>,
+    thread: Option<JoinHandle<Vec<f32>>>,
+}
+
+impl Microphone {
+    /// Opens `choice` (a device name; `None` or absent: the default device) and starts
+    /// capturing. Reports go to `reports`; the first is `Started` or `Failed`.
+    pub fn open(
+        choice: Option<String>,
+        reports: impl Fn(CaptureReport) + Send + 'static,
+    ) -> Microphone {
+        let (control, inputs) = mpsc::channel();
+        let sender = control.clone();
+        let thread = std::thread::Builder::new()
+            .name("noi-capture".into())
+            .spawn(move || CaptureThread::new(choice, sender, Box::new(reports)).run(inputs))
+            .expect("spawn the capture thread");
+        Microphone {
+            control,
+            thread: Some(thread),
+        }
+    }
+
+    /// Feeds the dictation stream from now on (the pre-roll first).
+    pub fn attach(&self, input: DictationInput) {
+        let _ = self.control.send(Input::Attach(input));
+    }
+
+    /// Stops the device, pushes what it had delivered into the stream, and returns everything
+    /// captured this session at 16 kHz (for history's recordings).
+    pub fn close(mut self) -> Vec<f32> {
+        let _ = self.control.send(Input::Stop);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Microphone {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = self.control.send(Input::Stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A built stream and how to convert what it delivers.
+struct OpenStream {
+    stream: cpal::Stream,
+    device: String,
+    resampler: Option<Resampler>,
+}
+
+struct CaptureThread {
+    choice: Option<String>,
+    sender: Sender<Input>,
+    reports: Box<dyn Fn(CaptureReport) + Send>,
+    sink: Option<DictationInput>,
+    /// Everything captured, 16 kHz mono.
+    recording: Vec<f32>,
+    started: bool,
+    last_audio: Instant,
+}
+
+impl CaptureThread {
+    fn new(
+        choice: Option<String>,
+        sender: Sender<Input>,
+        reports: Box<dyn Fn(CaptureReport) + Send>,
+    ) -> Self {
+        CaptureThread {
+            choice,
+            sender,
+            reports,
+            sink: None,
+            recording: Vec::new(),
+            started: false,
+            last_audio: Instant::now(),
+        }
+    }
+
+    fn run(mut self, inputs: Receiver<Input>) -> Vec<f32> {
+        let mut stream = match self.open_any() {
+            Ok(stream) => stream,
+            Err(error) => {
+                (self.reports)(CaptureReport::Failed(error.to_string()));
+                return self.wait_for_stop(inputs);
+            }
+        };
+        self.last_audio = Instant::now();
+        loop {
+            match inputs.recv_timeout(Duration::from_millis(100)) {
+                Ok(Input::Audio(samples)) => self.take_audio(&samples, &mut stream),
+                Ok(Input::Attach(sink)) => self.attach(sink),
+                Ok(Input::StreamError(reason)) => {
+                    tracing::warn!("microphone stream error: {reason}");
+                    match self.recover(stream, &inputs) {
+                        Some(next) => stream = next,
+                        None => return self.wait_for_stop(inputs),
+                    }
+                }
+                Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    let _ = stream.stream.pause();
+                    // Deliveries already queued behind the stop belong to the dictation.
+                    while let Ok(input) = inputs.try_recv() {
+                        if let Input::Audio(samples) = input {
+                            self.take_audio(&samples, &mut stream);
+                        }
+                    }
+                    drop(stream);
+                    return self.recording;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.last_audio.elapsed() >= STALL_TIMEOUT {
+                        tracing::warn!("microphone delivered nothing for {STALL_TIMEOUT:?}");
+                        match self.recover(stream, &inputs) {
+                            Some(next) => stream = next,
+                            None => return self.wait_for_stop(inputs),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a failure: nothing more to capture, but the owner still closes us.
+    fn wait_for_stop(self, inputs: Receiver<Input>) -> Vec<f32> {
+        loop {
+            match inputs.recv() {
+                Ok(Input::Attach(_)) | Ok(Input::Audio(_)) | Ok(Input::StreamError(_)) => {}
+                Ok(Input::Stop) | Err(_) => return self.recording,
+            }
+        }
+    }
+
+    /// The chosen device if present, else the default one.
+    fn open_any(&self) -> Result<OpenStream, CaptureError> {
+        let host = cpal::default_host();
+        let chosen = self.choice.as_deref().and_then(|name| {
+            host.input_devices()
+                .ok()?
+                .find(|d| d.name().is_ok_and(|n| n == name))
+        });
+        if let Some(name) = self.choice.as_deref()
+            && chosen.is_none()
+        {
+            tracing::info!("the chosen microphone \"{name}\" is absent; using the default one");
+        }
+        let device = chosen
+            .or_else(|| host.default_input_device())
+            .ok_or(CaptureError::NoDevice)?;
+        self.build(&device)
+    }
+
+    fn build(&self, device: &cpal::Device) -> Result<OpenStream, CaptureError> {
+        let name = device.name().unwrap_or_else(|_| "microphone".into());
+        let open_error = |reason: String| CaptureError::Open {
+            device: name.clone(),
+            reason,
+        };
+        let (config, format) = choose_config(device).map_err(open_error)?;
+        let channels = usize::from(config.channels.max(1));
+        let audio = self.sender.clone();
+        let errors = self.sender.clone();
+        let on_error = move |error: cpal::StreamError| {
+            let _ = errors.send(Input::StreamError(error.to_string()));
+        };
+        let stream = match format {
+            SampleFormat::I16 => device.build_input_stream(
+                &config,
+                move |data: &[i16], _: &_| {
+                    let _ = audio.send(Input::Audio(mix_to_mono(data, channels, |s| {
+                        f32::from(s) / 32768.0
+                    })));
+                },
+                on_error,
+                None,
+            ),
+            SampleFormat::F32 => device.build_input_stream(
+                &config,
+                move |data: &[f32], _: &_| {
+                    let _ = audio.send(Input::Audio(mix_to_mono(data, channels, |s| s)));
+                },
+                on_error,
+                None,
+            ),
+            other => return Err(open_error(format!("unsupported sample format {other}"))),
+        }
+        .map_err(|e| open_error(e.to_string()))?;
+        stream.play().map_err(|e| open_error(e.to_string()))?;
+        let rate = config.sample_rate.0;
+        let resampler = if rate == TARGET_RATE {
+            None
+        } else {
+            Some(Resampler::new(rate, TARGET_RATE).map_err(|e| open_error(e.to_string()))?)
+        };
+        tracing::info!(
+            "microphone \"{name}\" open: {rate} Hz, {channels} channel(s), {format}{}",
+            if resampler.is_some() {
+                ", resampled to 16 kHz"
+            } else {
+                ""
+            }
+        );
+        Ok(OpenStream {
+            stream,
+            device: name,
+            resampler,
+        })
+    }
+
+    fn take_audio(&mut self, samples: &[f32], stream: &mut OpenStream) {
+        self.last_audio = Instant::now();
+        if !self.started {
+            self.started = true;
+            (self.reports)(CaptureReport::Started {
+                device: stream.device.clone(),
+            });
+        }
+        let converted = match stream.resampler.as_mut() {
+            Some(resampler) => {
+                let mut out = Vec::with_capacity(samples.len());
+                resampler.process(samples, &mut out);
+                out
+            }
+            None => samples.to_vec(),
+        };
+        self.deliver(&converted);
+    }
+
+    fn deliver(&mut self, samples: &[f32]) {
+        self.recording.extend_from_slice(samples);
+        match &self.sink {
+            Some(sink) => sink.push(samples),
+            None => {
+                let limit = PRE_ROLL_LIMIT.as_secs() as usize * TARGET_RATE as usize;
+                if self.recording.len() > limit {
+                    let excess = self.recording.len() - limit;
+                    self.recording.drain(..excess);
+                }
+            }
+        }
+    }
+
+    fn attach(&mut self, sink: DictationInput) {
+        if !self.recording.is_empty() {
+            sink.push(&self.recording);
+        }
+        self.sink = Some(sink);
+    }
+
+    /// Rebuilds the stream (chosen device, else default) a few times; `None` when no device
+    /// works, after reporting the failure.
+    fn recover(&mut self, broken: OpenStream, inputs: &Receiver<Input>) -> Option<OpenStream> {
+        drop(broken);
+        for attempt in 0..3 {
+            // Give a reconnecting device (or sound server) a moment, but keep listening for
+            // the owner's stop.
+            if let Ok(Input::Stop) = inputs.recv_timeout(Duration::from_millis(300 * attempt + 200))
+            {
+                let _ = self.sender.send(Input::Stop);
+                return None;
+            }
+            if let Ok(stream) = self.open_any() {
+                if self.await_first_audio(inputs) {
+                    (self.reports)(CaptureReport::Recovered {
+                        device: stream.device.clone(),
+                    });
+                    self.last_audio = Instant::now();
+                    return Some(stream);
+                }
+            }
+        }
+        (self.reports)(CaptureReport::Failed(
+            CaptureError::Lost("no microphone delivers audio; check that it is connected".into())
+                .to_string(),
+        ));
+        None
+    }
+
+    /// Whether a rebuilt stream delivers within the stall window (its audio is kept).
+    fn await_first_audio(&mut self, inputs: &Receiver<Input>) -> bool {
+        let deadline = Instant::now() + STALL_TIMEOUT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match inputs.recv_timeout(left) {
+                Ok(Input::Audio(samples)) => {
+                    // No resampler here: only 16 kHz configurations are trusted blind.
+                    self.deliver(&samples);
+                    return true;
+                }
+                Ok(Input::Attach(sink)) => self.attach(sink),
+                Ok(Input::Stop) => {
+                    let _ = self.sender.send(Input::Stop);
+                    return false;
+                }
+                Ok(Input::StreamError(_)) => return false,
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+/// A 16 kHz mono configuration when the device has one, else its default.
+fn choose_config(device: &cpal::Device) -> Result<(StreamConfig, SampleFormat), String> {
+    let wanted = SampleRate(TARGET_RATE);
+    if let Ok(ranges) = device.supported_input_configs() {
+        let mut exact: Vec<_> = ranges
+            .filter(|r| r.channels() == 1)
+            .filter(|r| matches!(r.sample_format(), SampleFormat::I16 | SampleFormat::F32))
+            .filter(|r| r.min_sample_rate() <= wanted && wanted <= r.max_sample_rate())
+            .collect();
+        // i16 first: it is what microphones produce, so nothing is converted twice.
+        exact.sort_by_key(|r| r.sample_format() != SampleFormat::I16);
+        if let Some(range) = exact.into_iter().next() {
+            let format = range.sample_format();
+            return Ok((range.with_sample_rate(wanted).config(), format));
+        }
+    }
+    let default = device.default_input_config().map_err(|e| e.to_string())?;
+    Ok((default.config(), default.sample_format()))
+}
+
+/// Averages interleaved channels into one, converting each sample with `to_f32`.
+pub fn mix_to_mono<T: Copy>(data: &[T], channels: usize, to_f32: impl Fn(T) -> f32) -> Vec<f32> {
+    if channels <= 1 {
+        return data.iter().map(|&s| to_f32(s)).collect();
+    }
+    data.chunks(channels)
+        .map(|frame| frame.iter().map(|&s| to_f32(s)).sum::<f32>() / frame.len() as f32)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mono_passes_through_exactly() {
+        let data = [0i16, 1, -1, 32767, -32768];
+        let mono = mix_to_mono(&data, 1, |s| f32::from(s) / 32768.0);
+        let back: Vec<i16> = mono.iter().map(|&s| (s * 32768.0) as i16).collect();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn stereo_is_averaged() {
+        let data = [1.0f32, 0.0, 0.5, 0.5, -1.0, 1.0];
+        assert_eq!(mix_to_mono(&data, 2, |s| s), vec![0.5, 0.5, 0.0]);
+    }
+}

@@ -1,0 +1,418 @@
+//! The thread that runs the coordinator: it feeds every [`Event`] to the pure
+//! `noi_desktop_core::coordinator::step` and carries out the effects it returns, in order.
+//! Slow effects (finishing a stream, injecting) run on their own threads and come back as
+//! events, so the loop always answers the hotkey at once.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime};
+
+use noi_desktop_core::coordinator::{
+    self, Command, Coordinator, Effect, Indicator, Message, Notice, Session, Status,
+};
+use noi_desktop_core::history::{Delivery, NewTranscript, Recording, TranscriptId, wav_from_f32};
+use noi_desktop_core::injection_rules::{LastInsertion, OutputMode, insertion_text, previous_tail};
+use noi_engine::dictation::{DictationConfig, DictationStream};
+use noi_engine::transcript::text_of;
+
+use crate::capture::{CaptureReport, Microphone, TARGET_RATE};
+use crate::core::{AppCore, DeliveredHow, Event, StatusView, Ui};
+
+/// The dictation being recorded or finished.
+struct Live {
+    session: Session,
+    microphone: Option<Microphone>,
+    stream: Option<DictationStream>,
+    recording: Vec<f32>,
+    raw: String,
+    target: Option<crate::x11_probe::FocusedWindow>,
+    history_id: Option<TranscriptId>,
+}
+
+pub struct CoordinatorLoop {
+    core: Arc<AppCore>,
+    ui: Arc<dyn Ui>,
+    coordinator: Coordinator,
+    live: Option<Live>,
+    timers: Vec<Instant>,
+    last_insertion: Option<LastInsertion>,
+}
+
+impl CoordinatorLoop {
+    pub fn new(core: Arc<AppCore>, ui: Arc<dyn Ui>) -> Self {
+        let config = coordinator_config(&core);
+        CoordinatorLoop {
+            core,
+            ui,
+            coordinator: Coordinator::new(config),
+            live: None,
+            timers: Vec::new(),
+            last_insertion: None,
+        }
+    }
+
+    /// Runs until [`Event::Quit`] (or every sender is gone).
+    pub fn run(mut self, events: Receiver<Event>) {
+        loop {
+            let event = match self.next_timer() {
+                Some(at) => events.recv_timeout(at.saturating_duration_since(Instant::now())),
+                None => events.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match event {
+                Ok(Event::Quit) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(event) => self.handle(event),
+                Err(RecvTimeoutError::Timeout) => self.fire_due_timers(),
+            }
+            self.publish_status();
+        }
+        // Quitting mid-dictation: nothing half-done is left (microphone closed, stream dropped).
+        if let Some(live) = self.live.take() {
+            drop(live.microphone);
+            if let Some(stream) = live.stream {
+                stream.cancel();
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Coordinator(message) => self.step(message),
+            Event::Command(command, reply) => {
+                self.step(Message::Command(command));
+                if let Some(reply) = reply {
+                    let _ = reply.send(self.coordinator.state().status());
+                }
+            }
+            Event::Capture(session, report) => self.on_capture(session, report),
+            Event::Decoded {
+                session,
+                raw,
+                text,
+                target,
+            } => {
+                if let Some(live) = self.live.as_mut().filter(|l| l.session == session) {
+                    live.raw = raw;
+                    live.target = target;
+                }
+                self.step(Message::FinalReady { session, text });
+            }
+            Event::Delivered { session, result } => self.on_delivered(session, result),
+            Event::SettingsChanged => {
+                let config = coordinator_config(&self.core);
+                self.coordinator.set_config(config);
+            }
+            Event::Quit => {}
+        }
+    }
+
+    fn on_capture(&mut self, session: Session, report: CaptureReport) {
+        match report {
+            CaptureReport::Started { device } => {
+                tracing::info!("recording from \"{device}\"");
+                self.step(Message::CaptureStarted { session });
+            }
+            CaptureReport::Recovered { device } => {
+                tracing::warn!("microphone replaced by \"{device}\"; the dictation goes on");
+            }
+            CaptureReport::Failed(reason) => self.step(Message::CaptureFailed { session, reason }),
+        }
+    }
+
+    fn on_delivered(&mut self, session: Session, result: Result<DeliveredHow, String>) {
+        let delivery = match &result {
+            Ok(DeliveredHow::Injected) => Delivery::Injected,
+            Ok(DeliveredHow::Copied) => Delivery::Copied,
+            Err(reason) => Delivery::Failed(reason.clone()),
+        };
+        if let Some(id) = self.live.as_ref().and_then(|l| l.history_id) {
+            self.with_history(|history| history.mark_delivery(id, &delivery).map(|_| ()));
+        }
+        let message = match result {
+            Ok(_) => Message::InjectionDone { session },
+            Err(reason) => Message::InjectionFailed { session, reason },
+        };
+        self.step(message);
+        if matches!(
+            self.coordinator.state().status(),
+            Status::Idle | Status::Error
+        ) {
+            self.live = None;
+        }
+    }
+
+    fn step(&mut self, message: Message) {
+        let effects = self.coordinator.handle(message, Instant::now());
+        for effect in effects {
+            self.apply(effect);
+        }
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::OpenMicrophone(session) => self.open_microphone(session),
+            Effect::StartStream(session) => self.start_stream(session),
+            Effect::CloseMicrophone(session) => {
+                if let Some(live) = self.live_for(session) {
+                    if let Some(microphone) = live.microphone.take() {
+                        live.recording = microphone.close();
+                    }
+                }
+            }
+            Effect::FinishStream(session) => self.finish_stream(session),
+            Effect::CancelStream(session) => {
+                if let Some(live) = self.live_for(session)
+                    && let Some(stream) = live.stream.take()
+                {
+                    std::thread::spawn(move || stream.cancel());
+                }
+                if self.live.as_ref().is_some_and(|l| l.session == session) {
+                    self.live = None;
+                }
+            }
+            Effect::SaveHistory { session, text } => self.save_history(session, &text),
+            Effect::Inject { session, text } => self.inject(session, text),
+            Effect::ShowState(indicator) => {
+                let detail = self.detail_for(indicator);
+                self.ui.show_state(indicator, &detail);
+            }
+            Effect::RegisterEscape => self.ui.set_escape_registered(true),
+            Effect::UnregisterEscape => self.ui.set_escape_registered(false),
+            Effect::ScheduleTick(at) => self.timers.push(at),
+            Effect::Notify(notice) => {
+                log_notice(&notice);
+                self.ui.notify(&notice);
+            }
+        }
+    }
+
+    fn live_for(&mut self, session: Session) -> Option<&mut Live> {
+        self.live.as_mut().filter(|l| l.session == session)
+    }
+
+    fn open_microphone(&mut self, session: Session) {
+        let events = self.core.events.clone();
+        let device = self.core.settings().microphone.device;
+        let microphone = Microphone::open(device, move |report| {
+            let _ = events.send(Event::Capture(session, report));
+        });
+        self.live = Some(Live {
+            session,
+            microphone: Some(microphone),
+            stream: None,
+            recording: Vec::new(),
+            raw: String::new(),
+            target: None,
+            history_id: None,
+        });
+    }
+
+    fn start_stream(&mut self, session: Session) {
+        let Some(engine) = self.core.server.current_engine() else {
+            self.step(Message::StreamFailed {
+                session,
+                reason: "no speech model is installed: choose \"Download Vietnamese model\" in \
+                         the tray menu"
+                    .into(),
+            });
+            return;
+        };
+        let started = DictationStream::start(
+            Arc::clone(&engine.recognizer),
+            DictationConfig::default(),
+            TARGET_RATE,
+        );
+        match started {
+            Ok(stream) => {
+                if let Some(live) = self.live_for(session) {
+                    if let Some(microphone) = &live.microphone {
+                        microphone.attach(stream.input());
+                    }
+                    live.stream = Some(stream);
+                }
+            }
+            Err(error) => self.step(Message::StreamFailed {
+                session,
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    /// Decodes the tail on its own thread, then post-processes for the focused window.
+    fn finish_stream(&mut self, session: Session) {
+        let Some(stream) = self.live_for(session).and_then(|l| l.stream.take()) else {
+            self.step(Message::FinalReady {
+                session,
+                text: String::new(),
+            });
+            return;
+        };
+        let core = Arc::clone(&self.core);
+        let last = self.last_insertion.clone();
+        std::thread::spawn(move || {
+            let event = match stream.finish() {
+                Ok(transcript) => {
+                    let raw = text_of(&transcript.segments);
+                    let target = core.injector.focused_window();
+                    let window_id = target.as_ref().map(|w| w.id.as_str()).unwrap_or("");
+                    let settings = core.settings();
+                    let previous = previous_tail(last.as_ref(), window_id, Instant::now());
+                    let text = insertion_text(
+                        previous,
+                        &raw,
+                        &settings.text.options,
+                        settings.output.trailing_space,
+                    );
+                    Event::Decoded {
+                        session,
+                        raw,
+                        text,
+                        target,
+                    }
+                }
+                Err(error) => Event::Coordinator(Message::StreamFailed {
+                    session,
+                    reason: error.to_string(),
+                }),
+            };
+            core.send(event);
+        });
+    }
+
+    fn save_history(&mut self, session: Session, text: &str) {
+        let settings = self.core.settings();
+        if !settings.history.enabled {
+            return;
+        }
+        let Some(live) = self.live.as_ref().filter(|l| l.session == session) else {
+            return;
+        };
+        let transcript = NewTranscript {
+            created_at: SystemTime::now(),
+            text: text.to_owned(),
+            raw_text: live.raw.clone(),
+            duration: Duration::from_secs_f64(live.recording.len() as f64 / TARGET_RATE as f64),
+            model_id: self.core.server.current_engine().map(|e| e.info.id.clone()),
+            recording: settings
+                .history
+                .keep_recordings
+                .then(|| Recording::Wav(wav_from_f32(&live.recording))),
+        };
+        let mut id = None;
+        self.with_history(|history| {
+            id = Some(history.insert(&transcript)?);
+            Ok(())
+        });
+        if let Some(live) = self.live_for(session) {
+            live.history_id = id;
+        }
+    }
+
+    /// Injects on its own thread: it waits for the hotkey's modifiers to be released.
+    fn inject(&mut self, session: Session, text: String) {
+        let settings = self.core.settings();
+        let target = self.live_for(session).and_then(|l| l.target.clone());
+        let now = Instant::now();
+        let window_id = target.as_ref().map(|w| w.id.clone()).unwrap_or_default();
+        self.last_insertion = Some(LastInsertion::new(window_id, &text, now));
+        let core = Arc::clone(&self.core);
+        std::thread::spawn(move || {
+            let injector = &core.injector;
+            let result = injector
+                .wait_for_modifiers_up(&settings.hotkey.accelerator)
+                .and_then(|()| {
+                    injector.deliver(
+                        &text,
+                        settings.output.mode,
+                        target.as_ref(),
+                        settings.output.paste_delay(),
+                        settings.output.clipboard_restore_delay(),
+                    )
+                });
+            let result = match result {
+                Ok(_) if settings.output.mode == OutputMode::CopyOnly => Ok(DeliveredHow::Copied),
+                Ok(_) => Ok(DeliveredHow::Injected),
+                Err(error) => Err(error.to_string()),
+            };
+            core.send(Event::Delivered { session, result });
+        });
+    }
+
+    fn with_history(
+        &self,
+        action: impl FnOnce(&noi_desktop_core::history::History) -> noi_desktop_core::history::Result<()>,
+    ) {
+        let history = self.core.history.lock().unwrap_or_else(|e| e.into_inner());
+        match history.as_ref().map(action) {
+            Some(Err(error)) => tracing::error!("history: {error}"),
+            None => tracing::warn!("history is not available; the transcript was not saved"),
+            Some(Ok(())) => {}
+        }
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.timers.iter().min().copied()
+    }
+
+    fn fire_due_timers(&mut self) {
+        let now = Instant::now();
+        let due = self.timers.iter().filter(|&&t| t <= now).count();
+        self.timers.retain(|&t| t > now);
+        for _ in 0..due {
+            self.step(Message::Tick);
+        }
+    }
+
+    fn detail_for(&self, indicator: Indicator) -> String {
+        match indicator {
+            Indicator::Idle => "ready".into(),
+            Indicator::Recording => "recording".into(),
+            Indicator::Busy => "transcribing".into(),
+            Indicator::Error => self
+                .coordinator
+                .state()
+                .failure()
+                .map(|f| match f {
+                    coordinator::Failure::Capture(r)
+                    | coordinator::Failure::Engine(r)
+                    | coordinator::Failure::Injection(r) => r.clone(),
+                })
+                .unwrap_or_else(|| "error".into()),
+        }
+    }
+
+    fn publish_status(&self) {
+        let status = self.coordinator.state().status();
+        let detail = match self.coordinator.state().failure() {
+            Some(coordinator::Failure::Capture(r))
+            | Some(coordinator::Failure::Engine(r))
+            | Some(coordinator::Failure::Injection(r)) => r.clone(),
+            None => String::new(),
+        };
+        *self.core.status.lock().unwrap_or_else(|e| e.into_inner()) = StatusView { status, detail };
+    }
+}
+
+fn coordinator_config(core: &AppCore) -> coordinator::Config {
+    coordinator::Config {
+        mode: core.settings().hotkey.mode,
+        timing: coordinator::Timing::default(),
+    }
+}
+
+/// Notices in the log, never with transcript text (none of them carries any).
+fn log_notice(notice: &Notice) {
+    match notice {
+        Notice::Busy => tracing::info!("hotkey pressed while the last dictation is finishing"),
+        Notice::NothingHeard => tracing::info!("nothing heard"),
+        Notice::CaptureFailed(reason) => tracing::warn!("microphone: {reason}"),
+        Notice::EngineFailed(reason) => tracing::error!("recognition: {reason}"),
+        Notice::InjectionFailed(reason) => tracing::warn!("injection: {reason}"),
+    }
+}
+
+/// Sends `command` to the loop and waits for the status after it (API and second launches).
+pub fn command_and_wait(core: &AppCore, command: Command) -> Option<Status> {
+    let (reply, answer) = std::sync::mpsc::channel();
+    core.send(Event::Command(command, Some(reply)));
+    answer.recv_timeout(Duration::from_secs(2)).ok()
+}

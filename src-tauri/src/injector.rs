@@ -1,0 +1,260 @@
+//! Puts a final text into the focused app: paste (clipboard + Ctrl+V / Ctrl+Shift+V), type
+//! (Unicode keystrokes) or copy only. The decisions are `noi_desktop_core::injection_rules`;
+//! this module only carries them out with arboard and enigo.
+//!
+//! One `arboard::Clipboard` lives as long as the app: on X11 the clipboard's content is served
+//! by its owner, and a dropped owner takes its text with it before the target has pasted.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use enigo::{Direction, Enigo, Key, Keyboard};
+use noi_desktop_core::hotkey::{Accelerator, modifiers_to_release};
+use noi_desktop_core::injection_rules::{
+    ClipboardContent, Method, OutputMode, PasteKeys, Window, choose_method, clipboard_still_ours,
+};
+use thiserror::Error;
+
+use crate::x11_probe::{FocusedWindow, X11Probe};
+
+/// How long injection waits for the user to let go of the hotkey's modifiers.
+pub const MODIFIER_WAIT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Error)]
+pub enum InjectError {
+    #[error("the clipboard is not available ({0}); the text is in history: use \"Copy last transcript\"")]
+    Clipboard(String),
+    #[error("cannot send keystrokes ({0}); the text is in history: use \"Copy last transcript\"")]
+    Keyboard(String),
+    #[error(
+        "the hotkey's keys were still held after {0:?}; the text is in history: use \"Copy last transcript\""
+    )]
+    ModifiersHeld(Duration),
+}
+
+/// What the user had on the clipboard, kept to put back.
+#[derive(Debug, Clone)]
+enum SavedClipboard {
+    Text { text: String, html: Option<String> },
+    Image(arboard::ImageData<'static>),
+}
+
+/// A restore waiting for its delay (the target must have read our text first).
+struct PendingRestore {
+    ours: String,
+    saved: SavedClipboard,
+    due: Instant,
+}
+
+pub struct Injector {
+    clipboard: Mutex<Option<arboard::Clipboard>>,
+    keyboard: Mutex<Option<Enigo>>,
+    probe: Option<X11Probe>,
+    pending: Mutex<Option<PendingRestore>>,
+}
+
+impl Injector {
+    pub fn new() -> Arc<Injector> {
+        let clipboard = arboard::Clipboard::new()
+            .map_err(|e| tracing::warn!("clipboard unavailable: {e}"))
+            .ok();
+        let keyboard = Enigo::new(&enigo::Settings::default())
+            .map_err(|e| tracing::warn!("keyboard injection unavailable: {e}"))
+            .ok();
+        Arc::new(Injector {
+            clipboard: Mutex::new(clipboard),
+            keyboard: Mutex::new(keyboard),
+            probe: X11Probe::connect(),
+            pending: Mutex::new(None),
+        })
+    }
+
+    pub fn focused_window(&self) -> Option<FocusedWindow> {
+        self.probe.as_ref()?.focused_window()
+    }
+
+    /// Waits until none of the hotkey's modifiers is held (else Ctrl+V arrives as
+    /// Ctrl+Alt+V). Without an X server there is nothing to ask, so it returns at once.
+    pub fn wait_for_modifiers_up(&self, hotkey: &Accelerator) -> Result<(), InjectError> {
+        let Some(probe) = &self.probe else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + MODIFIER_WAIT;
+        while !modifiers_to_release(hotkey, probe.held_modifiers()).is_empty() {
+            if Instant::now() >= deadline {
+                return Err(InjectError::ModifiersHeld(MODIFIER_WAIT));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// Delivers `text` by `mode` into `target`. Paste schedules the clipboard restore after
+    /// `restore_delay` on its own thread; the caller is not held up by it.
+    pub fn deliver(
+        self: &Arc<Self>,
+        text: &str,
+        mode: OutputMode,
+        target: Option<&FocusedWindow>,
+        paste_delay: Duration,
+        restore_delay: Duration,
+    ) -> Result<Method, InjectError> {
+        // A restore still pending from the last dictation happens now, so this one saves the
+        // user's clipboard and not our previous text.
+        self.restore_now();
+        let saved = if mode == OutputMode::Paste {
+            self.save_clipboard()?
+        } else {
+            None
+        };
+        let previous = match (&saved, self.clipboard_unreadable_but_owned()) {
+            (Some(SavedClipboard::Text { .. }), _) => ClipboardContent::Text,
+            (Some(SavedClipboard::Image(_)), _) => ClipboardContent::Image,
+            (None, true) if mode == OutputMode::Paste => ClipboardContent::Unsavable,
+            (None, _) => ClipboardContent::Empty,
+        };
+        let window = target.map(|w| Window {
+            class: &w.class,
+            name: &w.instance,
+        });
+        let method = choose_method(mode, window, previous);
+        match method {
+            Method::Type => self.type_text(text)?,
+            Method::CopyOnly => self.set_clipboard(text)?,
+            Method::Paste {
+                keys,
+                restore_clipboard,
+            } => {
+                self.set_clipboard(text)?;
+                // Some targets read the clipboard lazily: give the new owner a moment to
+                // register before the keys arrive.
+                std::thread::sleep(paste_delay);
+                self.press_paste(keys)?;
+                if restore_clipboard && let Some(saved) = saved {
+                    self.schedule_restore(text, saved, restore_delay);
+                }
+            }
+        }
+        Ok(method)
+    }
+
+    /// Puts `text` on the clipboard (tray "Copy last transcript").
+    pub fn set_clipboard(&self, text: &str) -> Result<(), InjectError> {
+        let mut clipboard = self.clipboard.lock().unwrap_or_else(|e| e.into_inner());
+        let clipboard = clipboard
+            .as_mut()
+            .ok_or_else(|| InjectError::Clipboard("no clipboard on this session".into()))?;
+        clipboard
+            .set_text(text)
+            .map_err(|e| InjectError::Clipboard(e.to_string()))
+    }
+
+    fn save_clipboard(&self) -> Result<Option<SavedClipboard>, InjectError> {
+        let mut clipboard = self.clipboard.lock().unwrap_or_else(|e| e.into_inner());
+        let clipboard = clipboard
+            .as_mut()
+            .ok_or_else(|| InjectError::Clipboard("no clipboard on this session".into()))?;
+        if let Ok(text) = clipboard.get_text() {
+            let html = clipboard.get().html().ok();
+            return Ok(Some(SavedClipboard::Text { text, html }));
+        }
+        Ok(clipboard.get_image().ok().map(SavedClipboard::Image))
+    }
+
+    /// Somebody owns the clipboard, yet it held neither text nor an image we could read.
+    fn clipboard_unreadable_but_owned(&self) -> bool {
+        self.probe.as_ref().is_some_and(|p| p.clipboard_has_owner())
+    }
+
+    fn schedule_restore(self: &Arc<Self>, ours: &str, saved: SavedClipboard, delay: Duration) {
+        let due = Instant::now() + delay;
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingRestore {
+            ours: ours.to_owned(),
+            saved,
+            due,
+        });
+        let injector = Arc::clone(self);
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            injector.restore_due();
+        });
+    }
+
+    fn restore_due(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.as_ref().is_some_and(|p| p.due <= Instant::now()) {
+            let restore = pending.take().expect("checked");
+            drop(pending);
+            self.restore(restore);
+        }
+    }
+
+    fn restore_now(&self) {
+        let restore = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(restore) = restore {
+            self.restore(restore);
+        }
+    }
+
+    /// Puts the user's clipboard back, unless something else was copied meanwhile.
+    fn restore(&self, restore: PendingRestore) {
+        let mut clipboard = self.clipboard.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(clipboard) = clipboard.as_mut() else {
+            return;
+        };
+        let current = clipboard.get_text().ok();
+        if !clipboard_still_ours(current.as_deref(), &restore.ours) {
+            tracing::debug!("clipboard changed since the paste; not restoring it");
+            return;
+        }
+        let result = match restore.saved {
+            SavedClipboard::Text {
+                text,
+                html: Some(html),
+            } => clipboard.set_html(html, Some(text)),
+            SavedClipboard::Text { text, html: None } => clipboard.set_text(text),
+            SavedClipboard::Image(image) => clipboard.set_image(image),
+        };
+        if let Err(error) = result {
+            tracing::warn!("could not restore the clipboard: {error}");
+        }
+    }
+
+    fn type_text(&self, text: &str) -> Result<(), InjectError> {
+        self.with_keyboard(|enigo| enigo.text(text))
+    }
+
+    fn press_paste(&self, keys: PasteKeys) -> Result<(), InjectError> {
+        self.with_keyboard(|enigo| {
+            enigo.key(Key::Control, Direction::Press)?;
+            if keys == PasteKeys::CtrlShiftV {
+                enigo.key(Key::Shift, Direction::Press)?;
+            }
+            let pressed = enigo.key(Key::Unicode('v'), Direction::Click);
+            if keys == PasteKeys::CtrlShiftV {
+                enigo.key(Key::Shift, Direction::Release)?;
+            }
+            enigo.key(Key::Control, Direction::Release)?;
+            pressed
+        })
+    }
+
+    fn with_keyboard(
+        &self,
+        action: impl FnOnce(&mut Enigo) -> enigo::InputResult<()>,
+    ) -> Result<(), InjectError> {
+        let mut keyboard = self.keyboard.lock().unwrap_or_else(|e| e.into_inner());
+        if keyboard.is_none() {
+            // The display may have come up after the app (autostart at login).
+            *keyboard = Enigo::new(&enigo::Settings::default()).ok();
+        }
+        let enigo = keyboard
+            .as_mut()
+            .ok_or_else(|| InjectError::Keyboard("no keyboard injection on this session".into()))?;
+        action(enigo).map_err(|e| InjectError::Keyboard(e.to_string()))
+    }
+}

@@ -1,0 +1,150 @@
+//! The app as a whole: its tray icon in an XEmbed tray (trayer), the tray menu, Quit; the
+//! embedded API with dictation control; a second launch forwarding `--toggle`.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{App, Desktop, exclusive, tiny_model, wait_for};
+
+const SETTINGS: &str = "[api]\nport = 0\n[hotkey]\nmode = \"hold\"\n";
+
+/// The trayer window's child windows (tray icons are embedded as children).
+fn tray_icons(desktop: &Desktop) -> Vec<(i32, i32, u32, u32)> {
+    let trayer = desktop.window_ids("--class", "trayer");
+    let Some(trayer) = trayer.first() else {
+        return Vec::new();
+    };
+    let tree = desktop.run("xwininfo", &["-children", "-id", trayer]);
+    tree.lines()
+        .filter_map(|line| {
+            // "     0x1e00003 (has no name): ()  24x24+0+0  +1258+4"
+            let mut fields = line.split_whitespace().rev();
+            let absolute = fields.next()?;
+            let geometry = fields.next()?;
+            let (size, _) = geometry.split_once('+')?;
+            let (w, h) = size.split_once('x')?;
+            let mut xy = absolute.trim_start_matches('+').split('+');
+            Some((
+                xy.next()?.parse().ok()?,
+                xy.next()?.parse().ok()?,
+                w.parse().ok()?,
+                h.parse().ok()?,
+            ))
+        })
+        .filter(|&(_, _, w, h)| w > 1 && h > 1)
+        .collect()
+}
+
+/// Visible top-level windows (the tray menu is one when open).
+fn visible_windows(desktop: &Desktop) -> usize {
+    desktop
+        .run("xwininfo", &["-root", "-children"])
+        .lines()
+        .filter(|l| l.trim_start().starts_with("0x"))
+        .filter(|l| {
+            let id = l.split_whitespace().next().unwrap();
+            desktop
+                .run("xwininfo", &["-id", id])
+                .contains("Map State: IsViewable")
+        })
+        .count()
+}
+
+#[test]
+fn tray_icon_appears_its_menu_opens_and_quit_quits() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    let mut app = App::start(&desktop, SETTINGS, &tiny_model());
+    wait_for("the tray icon in trayer", Duration::from_secs(15), || {
+        !tray_icons(&desktop).is_empty()
+    });
+    desktop.screenshot("desktop-tray.png");
+
+    let (x, y, w, h) = tray_icons(&desktop)[0];
+    let windows_before = visible_windows(&desktop);
+    let (cx, cy) = ((x + w as i32 / 2).to_string(), (y + h as i32 / 2).to_string());
+    desktop.xdotool(&["mousemove", &cx, &cy]);
+    desktop.xdotool(&["click", "1"]);
+    wait_for("the tray menu", Duration::from_secs(10), || {
+        visible_windows(&desktop) > windows_before
+    });
+    desktop.screenshot("desktop-tray-menu.png");
+
+    // Quit is the last item: Up from the top wraps to it.
+    desktop.xdotool(&["key", "Up"]);
+    desktop.xdotool(&["key", "Return"]);
+    let status = app
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("Quit did not quit; log:\n{}", app.log()));
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !desktop.dir.path().join("config/api.json").exists(),
+        "api.json left behind"
+    );
+}
+
+#[test]
+fn the_api_and_a_second_launch_drive_dictation() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    let app = App::start(&desktop, SETTINGS, &tiny_model());
+
+    // api.json is private to the user.
+    let api_file = desktop.dir.path().join("config/api.json");
+    let mode = std::fs::metadata(&api_file).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    // The model is shared with the API.
+    let (status, models) = app.get("/v1/models");
+    assert_eq!(status, 200);
+    assert_eq!(models["id"], "tiny-model");
+
+    // Dictation control needs the token.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let anonymous = agent
+        .post(format!("http://127.0.0.1:{}/v1/dictation/start", app.port))
+        .send_empty()
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(app.state(), "idle");
+
+    let (status, body) = app.post("/v1/dictation/start");
+    assert_eq!(status, 200, "{body}");
+    app.wait_state("recording", Duration::from_secs(5));
+    // The microphone is open only now.
+    assert_ne!(desktop.pactl(&["list", "short", "source-outputs"]).trim(), "");
+    let (status, _) = app.post("/v1/dictation/cancel");
+    assert_eq!(status, 200);
+    app.wait_state("idle", Duration::from_secs(5));
+    wait_for("the microphone closed", Duration::from_secs(5), || {
+        desktop
+            .pactl(&["list", "short", "source-outputs"])
+            .trim()
+            .is_empty()
+    });
+
+    // A second launch forwards --toggle to the running app and exits.
+    let second = desktop
+        .command(env!("CARGO_BIN_EXE_noi-desktop"))
+        .arg("--toggle")
+        .status()
+        .unwrap();
+    assert!(second.success());
+    app.wait_state("recording", Duration::from_secs(5));
+    desktop
+        .command(env!("CARGO_BIN_EXE_noi-desktop"))
+        .arg("--toggle")
+        .status()
+        .unwrap();
+    app.wait_state("idle", Duration::from_secs(10));
+}

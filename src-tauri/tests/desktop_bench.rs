@@ -1,0 +1,79 @@
+//! The desktop benchmark (issue 6, BENCHMARKS.md "Desktop"): not a pass/fail test, a
+//! measurement. Run by `scripts/bench/desktop_bench.sh` (ignored in the normal test run):
+//!
+//! - key release → text in the focused app, p50/p95 over 20 dictations of ~4–5 s of espeak-ng
+//!   Vietnamese (the M replica, paste mode, real X11 hotkey, real PulseAudio microphone);
+//! - idle RSS with the M replica loaded; idle CPU over 60 s;
+//! - that no capture stream is open while idle (PulseAudio's source outputs).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{App, Desktop, M_REPLICA, cpu_seconds, replica, rss_mib, test_audio};
+
+const HOTKEY: &str = "ctrl+alt+space";
+const SETTINGS: &str = "[hotkey]\nmode = \"hold\"\n[api]\nport = 0\n";
+
+#[test]
+#[ignore = "benchmark: scripts/bench/desktop_bench.sh"]
+fn desktop_benchmark() {
+    let Some(model) = replica(M_REPLICA) else {
+        return;
+    };
+    let Some(mut desktop) = Desktop::start() else {
+        return;
+    };
+    let clips: Vec<_> = (1..=10)
+        .filter_map(|i| test_audio(&format!("vi_{i:02}.wav")))
+        .collect();
+    let app = App::start(&desktop, SETTINGS, &model);
+    let target = desktop.text_target("noi-bench-target");
+
+    // Idle first: settle, then measure memory, CPU and the microphone.
+    std::thread::sleep(Duration::from_secs(5));
+    let idle_rss = rss_mib(app.pid());
+    let cpu_before = cpu_seconds(app.pid());
+    let idle_window = Duration::from_secs(60);
+    std::thread::sleep(idle_window);
+    let idle_cpu = (cpu_seconds(app.pid()) - cpu_before) / idle_window.as_secs_f64() * 100.0;
+    let outputs_idle = desktop.pactl(&["list", "short", "source-outputs"]);
+
+    let mut latencies = Vec::new();
+    for i in 0..20 {
+        let clip = &clips[i % clips.len()];
+        let before = target.text();
+        desktop.set_clipboard("bench");
+        desktop.xdotool(&["keydown", HOTKEY]);
+        app.wait_state("recording", Duration::from_secs(5));
+        desktop.play(clip);
+        std::thread::sleep(Duration::from_millis(300));
+        desktop.xdotool(&["keyup", HOTKEY]);
+        let released = Instant::now();
+        support::wait_for("text in the target", Duration::from_secs(20), || {
+            target.text() != before
+        });
+        latencies.push(released.elapsed());
+        app.wait_state("idle", Duration::from_secs(10));
+        // Keep the entry short so the GTK entry stays fast.
+        desktop.xdotool(&["key", "ctrl+a", "BackSpace"]);
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let outputs_after = desktop.pactl(&["list", "short", "source-outputs"]);
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!("desktop benchmark ({M_REPLICA}, 2 threads, paste mode, 20 dictations)");
+    println!(
+        "release → text: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        pick(0.5).as_secs_f64() * 1e3,
+        pick(0.95).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+    println!("idle RSS: {idle_rss:.0} MiB");
+    println!("idle CPU over 60 s: {idle_cpu:.2} %");
+    println!(
+        "capture streams open while idle: {} before dictating, {} after",
+        outputs_idle.lines().count(),
+        outputs_after.lines().count()
+    );
+}
