@@ -20,7 +20,6 @@ use crate::core::AppCore;
 
 /// The running server: its address and how to stop it.
 pub struct RunningApi {
-    pub port: u16,
     pub api_file: Option<PathBuf>,
     shutdown: Arc<Notify>,
 }
@@ -93,7 +92,6 @@ pub fn start(core: &Arc<AppCore>) -> anyhow::Result<RunningApi> {
     });
     tracing::info!("local API on http://127.0.0.1:{port}");
     Ok(RunningApi {
-        port,
         api_file,
         shutdown,
     })

@@ -84,7 +84,6 @@ fn setup(app: &AppHandle, args: &LaunchArgs) -> anyhow::Result<()> {
         events,
         status: Mutex::new(StatusView {
             status: noi_desktop_core::coordinator::Status::Idle,
-            detail: String::new(),
         }),
         model_dir: args.model_dir.clone(),
     });
@@ -193,16 +192,39 @@ fn sync_autostart(app: &AppHandle, wanted: bool) {
     }
 }
 
-/// The device list is refreshed every few seconds (Linux trays give no "menu opening" event
-/// to hook); the menu is only rebuilt when the list changed.
+/// Keeps the tray's device list current. Linux trays give no "menu opening" event to refresh
+/// on, and enumerating opens every ALSA device, so it is not done on a timer: the watch reads
+/// `/dev/snd` (a directory listing, nearly free) every 2 s and enumerates only when a sound
+/// device came or went. Elsewhere it enumerates every 10 s.
 fn spawn_device_watch(tray: Arc<Tray>) {
     std::thread::spawn(move || {
+        let mut seen = sound_device_nodes();
         loop {
-            std::thread::sleep(Duration::from_secs(5));
+            if cfg!(target_os = "linux") {
+                std::thread::sleep(Duration::from_secs(2));
+                let now = sound_device_nodes();
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+            } else {
+                std::thread::sleep(Duration::from_secs(10));
+            }
             let devices = capture::list_devices();
             tray.update(|m| m.devices = devices);
         }
     });
+}
+
+/// The names in `/dev/snd`, sorted; `None` where there is no such folder.
+fn sound_device_nodes() -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir("/dev/snd")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 /// A second `noi-desktop` launch: its flags are a command; a bare launch opens the settings.

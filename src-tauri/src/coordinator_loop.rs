@@ -382,13 +382,7 @@ impl CoordinatorLoop {
 
     fn publish_status(&self) {
         let status = self.coordinator.state().status();
-        let detail = match self.coordinator.state().failure() {
-            Some(coordinator::Failure::Capture(r))
-            | Some(coordinator::Failure::Engine(r))
-            | Some(coordinator::Failure::Injection(r)) => r.clone(),
-            None => String::new(),
-        };
-        *self.core.status.lock().unwrap_or_else(|e| e.into_inner()) = StatusView { status, detail };
+        *self.core.status.lock().unwrap_or_else(|e| e.into_inner()) = StatusView { status };
     }
 }
 

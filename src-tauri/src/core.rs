@@ -53,11 +53,10 @@ pub trait Ui: Send + Sync {
     fn notify(&self, notice: &Notice);
 }
 
-/// A snapshot for the API's `/v1/dictation/status` and the tray.
+/// A snapshot for the API's `/v1/dictation/status`.
 #[derive(Debug, Clone)]
 pub struct StatusView {
     pub status: Status,
-    pub detail: String,
 }
 
 pub struct AppCore {

@@ -78,7 +78,10 @@ pub fn load_active(core: &AppCore) -> ModelState {
         Err(noi_models::ModelError::NoModelInstalled { .. }) => {
             core.server.set_engine(None);
             return match default_offer() {
-                Some(offer) => ModelState::NoneInstalled { offer },
+                Some(offer) => {
+                    tracing::warn!("No speech model installed; the tray offers {}", offer.id);
+                    ModelState::NoneInstalled { offer }
+                }
                 None => ModelState::Failed("no model installed and no catalog".into()),
             };
         }

@@ -148,3 +148,63 @@ fn the_api_and_a_second_launch_drive_dictation() {
         .unwrap();
     app.wait_state("idle", Duration::from_secs(10));
 }
+
+#[test]
+fn escape_cancels_a_recording_and_nothing_is_inserted() {
+    let _guard = exclusive();
+    let (Some(mut desktop), Some(clip)) = (Desktop::start(), support::test_audio("vi_05.wav"))
+    else {
+        return;
+    };
+    let app = App::start(&desktop, "[api]\nport = 0\n[hotkey]\nmode = \"toggle\"\n", &tiny_model());
+    let target = desktop.text_target("noi-target-escape");
+    // Toggle mode: a tap starts recording.
+    desktop.xdotool(&["key", "ctrl+alt+space"]);
+    app.wait_state("recording", Duration::from_secs(5));
+    desktop.play(&clip);
+    desktop.xdotool(&["key", "Escape"]);
+    app.wait_state("idle", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(target.text(), "", "a cancelled dictation inserted text");
+    let history = noi_desktop_core::history::History::open(
+        desktop.dir.path().join("data/history.sqlite3"),
+    )
+    .unwrap();
+    assert!(history.last().unwrap().is_none(), "a cancelled dictation was saved");
+    // Escape is released again: it reaches the focused app once no dictation runs.
+    assert!(app.log().contains("hotkey Ctrl+Alt+Space registered"));
+}
+
+#[test]
+fn a_taken_port_moves_the_api_to_the_next_free_one() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let settings = format!("[api]\nport = {port}\n");
+    let app = App::start(&desktop, &settings, &tiny_model());
+    assert!(app.port > port && app.port <= port + 20, "{} after {port}", app.port);
+    assert_eq!(app.get("/health").0, 200);
+}
+
+#[test]
+fn without_a_model_the_app_runs_and_says_so() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    let app = App::launch(&desktop, SETTINGS, None);
+    wait_for("the model check", Duration::from_secs(20), || {
+        app.log().contains("No speech model") || app.get("/health").1["status"] == "degraded"
+    });
+    assert_eq!(app.get("/health").1["status"], "degraded");
+    // A dictation is refused with the reason, not a crash.
+    let (status, _) = app.post("/v1/dictation/start");
+    assert_eq!(status, 200);
+    app.wait_state("error", Duration::from_secs(5));
+    desktop.screenshot("desktop-no-model.png");
+    let mut app = app;
+    app.assert_running();
+}

@@ -96,7 +96,8 @@ impl Desktop {
     pub fn start() -> Option<Desktop> {
         let missing: Vec<_> = TOOLS.iter().filter(|t| !have(t)).collect();
         if !missing.is_empty() {
-            let message = format!("desktop tools missing: {missing:?} (scripts/test.sh installs them)");
+            let message =
+                format!("desktop tools missing: {missing:?} (scripts/test.sh installs them)");
             if std::env::var("NOI_REQUIRE_ALL").is_ok_and(|v| v == "1") {
                 panic!("{message}");
             }
@@ -124,7 +125,15 @@ impl Desktop {
     /// other tests or leftover sockets.
     fn spawn_x(&mut self) {
         let mut xvfb = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -160,7 +169,9 @@ impl Desktop {
         for _attempt in 0..3 {
             let mut trayer = self
                 .command("trayer")
-                .args(["--edge", "top", "--align", "right", "--width", "10", "--height", "32"])
+                .args([
+                    "--edge", "top", "--align", "right", "--width", "10", "--height", "32",
+                ])
                 .args(["--SetDockType", "true", "--expand", "true"])
                 .spawn()
                 .expect("start trayer");
@@ -416,13 +427,24 @@ impl App {
     /// Writes `settings` (TOML) into the desktop's config dir and starts `noi-desktop`
     /// with `--model-dir model`; returns once its API answers and the model is loaded.
     pub fn start(desktop: &Desktop, settings: &str, model: &Path) -> App {
+        let app = App::launch(desktop, settings, Some(model));
+        wait_for("the model loaded", Duration::from_secs(60), || {
+            app.get("/health").1["status"] == "ok"
+        });
+        app
+    }
+
+    /// Starts the app (with the installed models when `model` is None); returns once the
+    /// API answers.
+    pub fn launch(desktop: &Desktop, settings: &str, model: Option<&Path>) -> App {
         std::fs::write(desktop.dir.path().join("config/settings.toml"), settings).unwrap();
         let api_file = desktop.dir.path().join("config/api.json");
         let _ = std::fs::remove_file(&api_file);
-        let mut child = desktop
-            .command(env!("CARGO_BIN_EXE_noi-desktop"))
-            .arg("--model-dir")
-            .arg(model)
+        let mut command = desktop.command(env!("CARGO_BIN_EXE_noi-desktop"));
+        if let Some(model) = model {
+            command.arg("--model-dir").arg(model);
+        }
+        let mut child = command
             .env("NOI_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()
@@ -453,9 +475,9 @@ impl App {
         let info: Value = serde_json::from_slice(&std::fs::read(&api_file).unwrap()).unwrap();
         app.port = info["port"].as_u64().unwrap() as u16;
         app.token = info["token"].as_str().unwrap().to_owned();
-        wait_for("the model loaded", Duration::from_secs(60), || {
+        wait_for("the API", Duration::from_secs(30), || {
             app.assert_running();
-            app.get("/health").1["status"] == "ok"
+            app.get("/health").0 == 200
         });
         app
     }
