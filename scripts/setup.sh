@@ -60,7 +60,7 @@ ensure_onnxruntime() {
 
 ensure_reference_venv() {
     # Bump the stamp when the list changes, so existing venvs get the new packages.
-    local stamp="$VENV/.noi-reference-v4"
+    local stamp="$VENV/.noi-reference-v5"
     [ -f "$stamp" ] && return 0
     say "setting up .venv: sherpa-onnx 2.0.1, kaldi-native-fbank (references), API client packages"
     local py
@@ -68,11 +68,21 @@ ensure_reference_venv() {
     [ -x "$VENV/bin/pip" ] || "$py" -m venv "$VENV"
     # openai, websockets, schemathesis: the API tests drive the server with real clients.
     # sentencepiece, simple-sentencepiece: hotword encoders (make_hotword_models.py).
+    # selenium: the settings window's WebDriver test (through tauri-driver).
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
         "sherpa-onnx==2.0.1" "kaldi-native-fbank==1.23.0" "numpy" "onnx" "soundfile" \
         "openai==3.57.0" "websockets==17.4" "schemathesis==4.32.5" \
-        "sentencepiece==0.2.3" "simple-sentencepiece==0.14"
+        "sentencepiece==0.2.3" "simple-sentencepiece==0.14" "selenium==4.51.0"
     touch "$stamp"
+}
+
+# tauri-driver: the WebDriver server in front of WebKitWebDriver for the settings window test.
+ensure_tauri_driver() {
+    ensure_rust
+    command -v tauri-driver >/dev/null 2>&1 && return 0
+    [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ] && return 0
+    say "installing tauri-driver (cargo install, once)"
+    nice -n 19 cargo install tauri-driver --locked --quiet
 }
 
 ensure_rust() {

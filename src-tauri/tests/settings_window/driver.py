@@ -1,0 +1,630 @@
+#!/usr/bin/env python3
+"""The settings window, driven as a person would, through WebDriver (selenium → tauri-driver →
+WebKitWebDriver → the real noi-desktop), with every change checked in the settings file and in
+behaviour. Run by src-tauri/tests/settings_window.rs inside its private desktop (Xvfb,
+PulseAudio, D-Bus): the environment (DISPLAY, NOI_CONFIG_DIR, NOI_DATA_DIR, …) comes from there.
+
+This script owns what the app must see at launch: a catalog pinning a replica model archive
+(built here, sherpa-onnx layout) and a local HTTP server that serves it slowly enough for the
+progress bar to be watched and the download cancelled. tauri-driver starts the app with
+NOI_CATALOG and NOI_MODEL_MIRROR pointing at them.
+
+Usage: driver.py --app BIN --tauri-driver BIN --replica DIR --clip WAV --artifacts DIR
+                 --text-target PY
+"""
+
+import argparse
+import bz2
+import hashlib
+import http.server
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.select import Select
+
+MODEL_ID = "zipformer-vi-30m-int8"
+ARCHIVE = "sherpa-onnx-zipformer-vi-30M-int8-2026-02-09.tar.bz2"
+PREFIX = "https://github.com/k2-fsa/sherpa-onnx/releases/download/"
+OLD_HOTKEY = "ctrl+alt+space"
+NEW_HOTKEY = "ctrl+alt+r"
+SECTIONS = ["hotkey", "microphone", "models", "output", "text", "api", "general", "history"]
+
+CONFIG = Path(os.environ["NOI_CONFIG_DIR"])
+DATA = Path(os.environ["NOI_DATA_DIR"])
+
+
+def log(message):
+    print(f"[settings-window] {message}", flush=True)
+
+
+# The window redraws lists (models, history) as events arrive: an element found a moment ago
+# may be gone. Polls treat that as "not yet".
+REDRAWN = (StaleElementReferenceException, NoSuchElementException)
+
+
+def wait(what, ready, timeout=15.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = ready()
+        except REDRAWN:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def run(*command):
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+# ------------------------------------------------------------------ model archive and server
+
+
+def build_archive(replica: Path, work: Path):
+    """The replica's files under a sherpa-onnx top folder, as .tar.bz2, and its catalog."""
+    top = ARCHIVE.removesuffix(".tar.bz2")
+    raw = io.BytesIO()
+    pins = []
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted(replica.iterdir()):
+            data = path.read_bytes()
+            info = tarfile.TarInfo(f"{top}/{path.name}")
+            info.size, info.mode, info.mtime = len(data), 0o644, 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+            pins.append((path.name, len(data), hashlib.sha256(data).hexdigest()))
+    archive = bz2.compress(raw.getvalue(), compresslevel=1)
+    files = "\n".join(
+        f'  {{ name = "{n}", size = {s}, sha256 = "{h}" }},' for n, s, h in pins
+    )
+    catalog = f"""default = "{MODEL_ID}"
+release_prefix = "{PREFIX}"
+
+[[model]]
+id = "{MODEL_ID}"
+name = "Zipformer Vietnamese 30M (int8)"
+description = "A replica (random weights, real shapes) served by the test."
+license = "CC-BY-NC-ND-4.0"
+license_note = "Non-commercial use only."
+url = "{PREFIX}asr-models/{ARCHIVE}"
+archive_size = {len(archive)}
+archive_sha256 = "{hashlib.sha256(archive).hexdigest()}"
+files = [
+{files}
+]
+"""
+    (work / "catalog.toml").write_text(catalog, encoding="utf-8")
+    return archive
+
+
+class SlowArchive(http.server.BaseHTTPRequestHandler):
+    """Serves the archive in small timed chunks (so progress is visible) and honours Range
+    (so a cancelled download resumes)."""
+
+    archive = b""
+    chunk = 256 * 1024
+    delay = 0.05
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path != f"/asr-models/{ARCHIVE}":
+            self.send_error(404)
+            return
+        total = len(self.archive)
+        start = 0
+        wanted = self.headers.get("Range", "")
+        if wanted.startswith("bytes=") and wanted.endswith("-"):
+            start = int(wanted[6:-1])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(total - start))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for at in range(start, total, self.chunk):
+                self.wfile.write(self.archive[at : at + self.chunk])
+                self.wfile.flush()
+                time.sleep(self.delay)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the app cancelled
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(archive):
+    SlowArchive.archive = archive
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowArchive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+# ------------------------------------------------------------------ the app and its window
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_driver(tauri_driver, work):
+    port, native = free_port(), free_port()
+    out = open(work / "tauri-driver.log", "w")
+    process = subprocess.Popen(
+        [tauri_driver, "--port", str(port), "--native-port", str(native)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    wait("tauri-driver to listen", lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0)
+    return process, port
+
+
+def open_session(port, app):
+    """The WebDriver session. The app has no window until asked for one (a tray app), and
+    WebKit hands the driver the first webview, so a second launch opens the settings window
+    while the session waits for it."""
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": app, "args": []})
+    result = {}
+
+    def connect():
+        try:
+            result["driver"] = webdriver.Remote(f"http://127.0.0.1:{port}", options=options)
+        except Exception as error:  # reported below, with the app's state
+            result["error"] = error
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    wait("the app's api.json", lambda: (CONFIG / "api.json").exists(), timeout=60)
+    # A bare second launch forwards to the running app, which opens its settings window.
+    subprocess.run([app], check=True, timeout=30)
+    thread.join(timeout=90)
+    if "driver" not in result:
+        raise AssertionError(f"no WebDriver session: {result.get('error', 'timed out')}")
+    return result["driver"]
+
+
+class Api:
+    """The app's loopback API, for its dictation state."""
+
+    def __init__(self):
+        info = json.loads((CONFIG / "api.json").read_text())
+        self.base = f"http://127.0.0.1:{info['port']}"
+        self.token = info["token"]
+
+    def get(self, path):
+        request = urllib.request.Request(
+            self.base + path, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return json.loads(error.read() or b"{}")
+
+    def state(self):
+        return self.get("/v1/dictation/status").get("state")
+
+
+def settings_file():
+    return tomllib.loads((CONFIG / "settings.toml").read_text(encoding="utf-8"))
+
+
+def clipboard():
+    result = subprocess.run(
+        ["timeout", "3", "xclip", "-selection", "clipboard", "-o"],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def set_clipboard(text):
+    subprocess.run(["xclip", "-selection", "clipboard", "-i"], input=text, text=True, check=True)
+    wait("the clipboard set", lambda: clipboard() == text)
+
+
+class Window:
+    """The settings window through WebDriver."""
+
+    def __init__(self, driver, artifacts: Path):
+        self.driver = driver
+        self.artifacts = artifacts
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def click(self, css):
+        def clicked():
+            self.find(css).click()
+            return True
+
+        wait(f"a click on {css}", clicked, timeout=5)
+
+    def section(self, name):
+        self.click(f'button.nav[data-section="{name}"]')
+        wait(f"section {name}", lambda: self.find(f"#section-{name}").is_displayed())
+
+    def value(self, css):
+        return self.find(css).get_property("value")
+
+    def type_into(self, css, text):
+        """Selects what the field holds and types over it, then leaves it (Tab), as a person
+        would: one change event with the new value (WebDriver's clear() would send one with an
+        empty value first)."""
+        field = self.find(css)
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(text)
+        field.send_keys(Keys.TAB)
+
+    def fill(self, css, text):
+        """Sets a text area's content (Vietnamese included) without typing it key by key."""
+        self.driver.execute_script(
+            "document.querySelector(arguments[0]).value = arguments[1];", css, text
+        )
+
+    def choose(self, css, value):
+        Select(self.find(css)).select_by_value(value)
+
+    def status(self):
+        return self.find("#status").text
+
+    def shot(self, name):
+        path = self.artifacts / f"settings-{name}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+
+def saved(what, check, timeout=5.0):
+    """Waits until the settings file satisfies `check`."""
+    return wait(f"{what} in settings.toml", lambda: check(settings_file()), timeout)
+
+
+# ------------------------------------------------------------------ the checks
+
+
+def check_language(win):
+    win.section("general")
+    win.choose("#ui-language", "vi")
+    saved("language vi", lambda s: s["general"]["language"] == "vi")
+    wait("Vietnamese labels", lambda: win.find('button.nav[data-section="hotkey"]').text == "Phím tắt")
+    assert win.driver.execute_script("return document.documentElement.lang") == "vi"
+    for name in SECTIONS:
+        win.section(name)
+        win.shot(f"vi-{name}")
+    win.section("general")
+    win.choose("#ui-language", "en")
+    saved("language en", lambda s: s["general"]["language"] == "en")
+    wait("English labels", lambda: win.find('button.nav[data-section="hotkey"]').text == "Hotkey")
+
+
+def check_every_control_is_labelled(win):
+    unlabelled = win.driver.execute_script(
+        """
+        return [...document.querySelectorAll('input, select, textarea, button, meter, progress')]
+          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                        && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+          .map(el => el.outerHTML.slice(0, 80));
+        """
+    )
+    assert unlabelled == [], f"controls without a label: {unlabelled}"
+
+
+def check_models(win, api):
+    win.section("models")
+    card = f'li[data-model="{MODEL_ID}"]'
+    wait("the catalog entry", lambda: win.all(card))
+    facts = win.find(card).text
+    assert "CC-BY-NC-ND-4.0" in facts and "Non-commercial" in facts, facts
+    assert not win.find(f"#use-{MODEL_ID}").is_enabled(), "not installed yet: not selectable"
+
+    # Cancel part-way: the bar moved, then the download stops and nothing is installed.
+    win.click(f"{card} .model-download")
+    wait("progress above 0 %", lambda: (win.find(f"#progress-{MODEL_ID}").get_property("value") or 0) > 0)
+    win.click(f"{card} .model-cancel")
+    wait("the cancelled message", lambda: "cancel" in win.status().lower())
+    wait("the download button back", lambda: win.all(f"{card} .model-download"))
+    assert not (DATA / "models" / MODEL_ID).exists(), "a cancelled download installed the model"
+    win.shot("models-cancelled")
+
+    # Download (resuming): the bar is watched on its way and must end at 100 %.
+    seen = set()
+    win.click(f"{card} .model-download")
+
+    def done():
+        bar = win.all(f"#progress-{MODEL_ID}")
+        if bar and bar[0].get_property("value") is not None:
+            seen.add(int(bar[0].get_property("value")))
+        return "is installed" in win.status()
+
+    wait("the download to finish", done, timeout=120, interval=0.02)
+    assert any(0 < p < 100 for p in seen), f"no intermediate progress seen: {sorted(seen)}"
+    wait("the bar at 100 %", lambda: win.find(f"#progress-{MODEL_ID}").get_property("value") == 100)
+    assert (DATA / "models" / MODEL_ID).is_dir()
+    radio = wait("the model selectable", lambda: win.find(f"#use-{MODEL_ID}").is_enabled() and win.find(f"#use-{MODEL_ID}"))
+    win.shot("models-downloaded")
+    radio.click()
+    saved("the active model", lambda s: s.get("model", {}).get("active") == MODEL_ID)
+    wait("the model loaded", lambda: api.get("/health").get("status") == "ok", timeout=60)
+    log(f"download ok, progress seen: {sorted(seen)}")
+
+
+def check_hotkey(win, api):
+    win.section("hotkey")
+    win.click("#mode-hold")
+    saved("hold mode", lambda s: s["hotkey"]["mode"] == "hold")
+    win.click("#hotkey-record")
+    ActionChains(win.driver).key_down(Keys.CONTROL).key_down(Keys.ALT).send_keys("r").key_up(
+        Keys.ALT
+    ).key_up(Keys.CONTROL).perform()
+    wait("the new hotkey shown", lambda: win.find("#hotkey-current").text == "Ctrl+Alt+R")
+    saved("the new hotkey", lambda s: s["hotkey"]["accelerator"] == "Ctrl+Alt+R")
+
+    # Behaviour: the new combination records, the old one no longer does.
+    run("xdotool", "keydown", NEW_HOTKEY)
+    wait("recording on the new hotkey", lambda: api.state() == "recording", timeout=5)
+    run("xdotool", "keyup", NEW_HOTKEY)
+    wait("idle again", lambda: api.state() == "idle", timeout=15)
+    run("xdotool", "keydown", OLD_HOTKEY)
+    time.sleep(1.0)
+    state = api.state()
+    run("xdotool", "keyup", OLD_HOTKEY)
+    assert state == "idle", f"the old hotkey still works (state {state})"
+
+    # A conflicting combination is reported and not taken without consent.
+    win.click("#hotkey-record")
+    ActionChains(win.driver).key_down(Keys.CONTROL).send_keys("v").key_up(Keys.CONTROL).perform()
+    wait("the conflict shown", lambda: win.find("#hotkey-problems").is_displayed())
+    assert "paste" in win.find("#hotkey-conflicts").text
+    assert settings_file()["hotkey"]["accelerator"] == "Ctrl+Alt+R"
+    win.shot("hotkey-conflict")
+
+
+def text_target(script, title, work):
+    out = work / f"{title}.txt"
+    process = subprocess.Popen(["/usr/bin/python3", script, title, str(out)])
+    window = wait(
+        "the text target window",
+        lambda: out.exists() and run("xdotool", "search", "--onlyvisible", "--name", title).split(),
+    )[0]
+    return process, out, window
+
+
+def dictate(api, window, clip):
+    run("xdotool", "windowactivate", "--sync", window)
+    run("xdotool", "windowfocus", "--sync", window)
+    run("xdotool", "keydown", NEW_HOTKEY)
+    wait("recording", lambda: api.state() == "recording", timeout=5)
+    subprocess.run(["paplay", "--device=mic", clip], check=True)
+    time.sleep(0.3)
+    run("xdotool", "keyup", NEW_HOTKEY)
+    wait("the dictation done", lambda: api.state() == "idle", timeout=20)
+    last = api.get("/v1/dictation/status").get("last_text")
+    assert last and last.strip(), "no transcript"
+    return last
+
+
+def check_output(win, api, clip, script, work):
+    win.section("output")
+    win.click("#output-copy_only")
+    saved("copy-only output", lambda s: s["output"]["mode"] == "copy_only")
+    win.type_into("#paste-delay", "120")
+    saved("paste delay", lambda s: s["output"]["paste_delay_ms"] == 120)
+    win.click("#trailing-space")
+    saved("trailing space", lambda s: s["output"]["trailing_space"] is True)
+    win.click("#trailing-space")
+    saved("no trailing space", lambda s: s["output"]["trailing_space"] is False)
+
+    process, out, window = text_target(script, "noi-settings-target", work)
+    try:
+        set_clipboard("before")
+        text = dictate(api, window, clip)
+        wait("the text on the clipboard", lambda: clipboard() == text, timeout=5)
+        assert out.read_text() == "", "copy-only typed or pasted into the app"
+
+        win.section("output")
+        win.click("#output-paste")
+        saved("paste output", lambda s: s["output"]["mode"] == "paste")
+        text = dictate(api, window, clip)
+        wait("the text pasted into the app", lambda: out.read_text() == text, timeout=5)
+    finally:
+        process.kill()
+    return text
+
+
+def check_history(win, last_text):
+    win.section("history")
+    first = wait("the history list", lambda: win.all("#history-list li"))[0]
+    assert last_text in first.text, f"{last_text!r} not first in history: {first.text!r}"
+    set_clipboard("something else")
+    first.find_element(By.CSS_SELECTOR, ".history-copy").click()
+    wait("the transcript on the clipboard", lambda: clipboard() == last_text)
+    win.type_into("#history-retention", "7")
+    saved("retention", lambda s: s["history"]["retention_days"] == 7)
+    win.click("#keep-recordings")
+    saved("keep recordings", lambda s: s["history"]["keep_recordings"] is True)
+    count = len(win.all("#history-list li"))
+    win.find("#history-list li .history-delete").click()
+    wait("one entry deleted", lambda: len(win.all("#history-list li")) == count - 1)
+    win.click("#history-enabled")
+    saved("history off", lambda s: s["history"]["enabled"] is False)
+    win.click("#history-enabled")
+    saved("history on", lambda s: s["history"]["enabled"] is True)
+
+
+def check_microphone(win, clip):
+    win.section("microphone")
+    wait("the meter's stream", lambda: run("pactl", "list", "short", "source-outputs").strip())
+    player = subprocess.Popen(["paplay", "--device=mic", clip])
+    try:
+        wait("the level meter moving", lambda: (win.find("#mic-level").get_property("value") or 0) > 0.05, timeout=10)
+    finally:
+        player.wait()
+    win.shot("microphone")
+    options = [o.get_property("value") for o in win.all("#mic-device option")]
+    assert "" in options and len(options) >= 2, f"device list: {options}"
+    device = options[1]
+    win.choose("#mic-device", device)
+    saved("the device", lambda s: s.get("microphone", {}).get("device") == device)
+    win.choose("#mic-device", "")
+    saved("the system default", lambda s: "device" not in s.get("microphone", {}))
+    # Privacy: leaving the section closes the microphone.
+    win.section("output")
+    try:
+        wait("the meter closed", lambda: run("pactl", "list", "short", "source-outputs").strip() == "", timeout=5)
+    except AssertionError:
+        raise AssertionError("the microphone stayed open: " + run("pactl", "list", "source-outputs"))
+
+
+def check_text(win):
+    win.section("text")
+    win.choose("#casing", "lower")
+    saved("lower case", lambda s: s["text"]["casing"] == "lower")
+    win.click("#spoken-punctuation")
+    saved("spoken punctuation", lambda s: s["text"]["spoken_punctuation"] is True)
+    wait("the commands enabled", lambda: win.find('[data-command="newline"]').is_enabled())
+    win.click('[data-command="newline"]')
+    saved("newline command off", lambda s: s["text"]["commands"]["newline"] is False)
+    win.fill("#replacements", "git húp | ghít húp => GitHub")
+    win.click("#replacements-apply")
+    saved(
+        "a replacement",
+        lambda s: s["text"]["replacements"] == [{"from": ["git húp", "ghít húp"], "to": "GitHub"}],
+    )
+    win.fill("#replacements", "=> nothing")
+    win.click("#replacements-apply")
+    wait("the parse error", lambda: "line 1" in win.find("#words-status").text)
+    win.fill("#hotwords", "Hà Nội :2.0\nNguyễn Văn A")
+    win.click("#hotwords-apply")
+    saved("hotwords", lambda s: s["text"]["hotwords"] == ["Hà Nội :2.0", "Nguyễn Văn A"])
+    win.click("#hotwords-export")
+    path = wait("the export", lambda: win.find("#words-status").text.partition(" to ")[2].rstrip("."))
+    assert Path(path).read_text(encoding="utf-8") == "Hà Nội :2.0\nNguyễn Văn A\n", path
+    # Import: a plain text file through the file input.
+    imported = Path(path).with_name("import-hotwords.txt")
+    imported.write_text("Sài Gòn\n", encoding="utf-8")
+    win.find("#hotwords-import").send_keys(str(imported))
+    saved("imported hotwords", lambda s: s["text"]["hotwords"] == ["Sài Gòn"])
+
+
+def check_api(win):
+    win.section("api")
+    before = settings_file()["api"]["token"]
+    assert win.find("#api-token").get_property("type") == "password"
+    win.click("#token-show")
+    assert win.value("#api-token") == before
+    win.click("#token-regenerate")
+    win.driver.switch_to.alert.accept()
+    saved("a new token", lambda s: s["api"]["token"] != before and len(s["api"]["token"]) == 64)
+    wait("the new token shown", lambda: win.value("#api-token") == settings_file()["api"]["token"])
+    win.type_into("#api-port", "9911")
+    saved("the port", lambda s: s["api"]["port"] == 9911)
+    win.type_into("#api-port", "80")
+    wait("the port refused", lambda: "1024" in win.status())
+    assert settings_file()["api"]["port"] == 9911
+    win.fill("#api-origins", "https://example.org")
+    win.click("#origins-apply")
+    saved("origins", lambda s: s["api"]["allowed_origins"] == ["https://example.org"])
+    win.click("#api-enabled")
+    saved("API off", lambda s: s["api"]["enabled"] is False)
+    win.click("#api-enabled")
+    saved("API on", lambda s: s["api"]["enabled"] is True)
+
+
+def check_autostart(win):
+    win.section("general")
+    autostart = Path(os.environ["XDG_CONFIG_HOME"]) / "autostart"
+    win.click("#autostart")
+    saved("start at login", lambda s: s["general"]["autostart"] is True)
+    wait("the autostart entry", lambda: list(autostart.glob("*.desktop")))
+    win.click("#autostart")
+    saved("no start at login", lambda s: s["general"]["autostart"] is False)
+    wait("the autostart entry gone", lambda: not list(autostart.glob("*.desktop")))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ["app", "tauri-driver", "replica", "clip", "artifacts", "text-target", "work"]:
+        parser.add_argument(f"--{name}", required=True)
+    args = parser.parse_args()
+    work, artifacts = Path(args.work), Path(args.artifacts)
+    artifacts.mkdir(parents=True, exist_ok=True)
+
+    archive = build_archive(Path(args.replica), work)
+    os.environ["NOI_CATALOG"] = str(work / "catalog.toml")
+    os.environ["NOI_MODEL_MIRROR"] = serve(archive)
+    log(f"archive {len(archive)} bytes at {os.environ['NOI_MODEL_MIRROR']}")
+    driver_process, port = start_driver(args.tauri_driver, work)
+    driver = None
+    try:
+        driver = open_session(port, args.app)
+        win = Window(driver, artifacts)
+        wait("the window ready", lambda: driver.execute_script("return document.body.dataset.ready") == "true")
+        api = Api()
+        check_every_control_is_labelled(win)
+        steps = [
+            ("models", lambda: check_models(win, api)),
+            ("hotkey", lambda: check_hotkey(win, api)),
+            ("microphone", lambda: check_microphone(win, args.clip)),
+            ("text", lambda: check_text(win)),
+            ("api", lambda: check_api(win)),
+            ("autostart", lambda: check_autostart(win)),
+        ]
+        for name, step in steps:
+            log(f"checking {name}")
+            step()
+        log("checking output and history")
+        last = check_output(win, api, args.clip, args.text_target, work)
+        check_history(win, last)
+        for name in SECTIONS:
+            win.section(name)
+            win.shot(name)
+        check_language(win)
+        log("all checks passed")
+    except (AssertionError, WebDriverException):
+        if driver is not None:
+            try:
+                driver.save_screenshot(str(artifacts / "settings-failure.png"))
+            except WebDriverException:
+                pass
+        raise
+    finally:
+        if driver is not None:
+            try:
+                driver.quit()
+            except WebDriverException:
+                pass
+        driver_process.terminate()
+        driver_process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
