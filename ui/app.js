@@ -56,8 +56,20 @@ function render() {
   setValue($("mic-device"), settings.microphone.device ?? "");
 }
 
+/** Shows `value` in `el`, unless the user is typing there or has unapplied edits. */
 function setValue(el, value) {
-  if (document.activeElement !== el) el.value = value;
+  if (document.activeElement !== el && el.dataset.edited !== "true") el.value = value;
+}
+
+/** Text areas applied by a button keep the user's edits until applied. */
+function trackEdits(...ids) {
+  for (const id of ids) {
+    $(id).addEventListener("input", () => ($(id).dataset.edited = "true"));
+  }
+}
+
+function applied(...ids) {
+  for (const id of ids) delete $(id).dataset.edited;
 }
 
 function checkRadio(name, value) {
@@ -85,9 +97,7 @@ function renderText() {
     box.disabled = !text.spoken_punctuation;
   }
   setValue($("hotwords"), text.hotwords.join("\n"));
-  if (document.activeElement !== $("replacements")) {
-    invoke("replacements_text").then((rules) => setValue($("replacements"), rules));
-  }
+  invoke("replacements_text").then((rules) => setValue($("replacements"), rules));
 }
 
 function renderApi() {
@@ -135,9 +145,12 @@ function wireSettings() {
   $("ui-language").addEventListener("change", async (e) => {
     await patch({ general: { language: e.target.value } });
     await loadInfo();
+    say(t("common.saved")); // again, in the new language
   });
-  $("origins-apply").addEventListener("click", () =>
-    patch({ api: { allowed_origins: lines($("api-origins").value) } }));
+  $("origins-apply").addEventListener("click", () => {
+    applied("api-origins");
+    patch({ api: { allowed_origins: lines($("api-origins").value) } });
+  });
 }
 
 function lines(text) {
@@ -487,6 +500,7 @@ function wireModels() {
 async function applyReplacements() {
   try {
     settings = await invoke("set_replacements", { text: $("replacements").value });
+    applied("replacements");
     $("words-status").textContent = t("text.applied");
   } catch (error) {
     $("words-status").textContent = t("common.error", { error });
@@ -495,6 +509,7 @@ async function applyReplacements() {
 }
 
 async function applyHotwords() {
+  applied("hotwords");
   await patch({ text: { hotwords: lines($("hotwords").value) } });
   $("words-status").textContent = t("text.applied");
 }
@@ -520,6 +535,7 @@ async function exportWords(kind) {
 }
 
 function wireWords() {
+  trackEdits("replacements", "hotwords", "api-origins");
   $("replacements-apply").addEventListener("click", applyReplacements);
   $("hotwords-apply").addEventListener("click", applyHotwords);
   importInto($("replacements-import"), $("replacements"), applyReplacements);

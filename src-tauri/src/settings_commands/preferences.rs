@@ -176,7 +176,12 @@ pub fn export_words(core: State<'_, Arc<AppCore>>, kind: String) -> Result<Strin
 }
 
 fn hotwords_text(hotwords: &[String]) -> String {
-    hotwords.iter().map(|line| format!("{line}\n")).collect()
+    let mut text = String::new();
+    for line in hotwords {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
 }
 
 /// `$XDG_DOCUMENTS_DIR`-less and dependency-free: the home folder, else the temp folder.

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.common.exceptions import (
+    NoAlertPresentException,
     NoSuchElementException,
     StaleElementReferenceException,
     WebDriverException,
@@ -40,6 +41,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.select import Select
 
 MODEL_ID = "zipformer-vi-30m-int8"
@@ -206,7 +208,10 @@ def open_session(port, app):
     thread.join(timeout=90)
     if "driver" not in result:
         raise AssertionError(f"no WebDriver session: {result.get('error', 'timed out')}")
-    return result["driver"]
+    driver = result["driver"]
+    # Paths typed into a file input are local paths (the app runs here), not uploads to a grid.
+    driver.file_detector = UselessFileDetector()
+    return driver
 
 
 class Api:
@@ -279,16 +284,19 @@ class Window:
     def type_into(self, css, text):
         """Selects what the field holds and types over it, then leaves it (Tab), as a person
         would: one change event with the new value (WebDriver's clear() would send one with an
-        empty value first)."""
+        empty value first). The selection is made in script: a Ctrl+A sent through
+        WebKitWebDriver left the global hotkey deaf for the rest of the session."""
         field = self.find(css)
-        field.send_keys(Keys.CONTROL, "a")
-        field.send_keys(text)
-        field.send_keys(Keys.TAB)
+        self.driver.execute_script("arguments[0].select();", field)
+        field.send_keys(text + Keys.TAB)
 
     def fill(self, css, text):
         """Sets a text area's content (Vietnamese included) without typing it key by key."""
         self.driver.execute_script(
-            "document.querySelector(arguments[0]).value = arguments[1];", css, text
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1];"
+            "el.dispatchEvent(new Event('input', { bubbles: true }));",
+            css,
+            text,
         )
 
     def choose(self, css, value):
@@ -305,7 +313,11 @@ class Window:
 
 def saved(what, check, timeout=5.0):
     """Waits until the settings file satisfies `check`."""
-    return wait(f"{what} in settings.toml", lambda: check(settings_file()), timeout)
+    try:
+        return wait(f"{what} in settings.toml", lambda: check(settings_file()), timeout)
+    except AssertionError as error:
+        text = (CONFIG / "settings.toml").read_text(encoding="utf-8")
+        raise AssertionError(f"{error}; the file holds:\n{text}") from None
 
 
 # ------------------------------------------------------------------ the checks
@@ -393,6 +405,13 @@ def check_hotkey(win, api):
     wait("recording on the new hotkey", lambda: api.state() == "recording", timeout=5)
     run("xdotool", "keyup", NEW_HOTKEY)
     wait("idle again", lambda: api.state() == "idle", timeout=15)
+    # And again: the new registration survives a dictation (Escape is grabbed and let go).
+    run("xdotool", "keydown", NEW_HOTKEY)
+    try:
+        wait("recording on the new hotkey, twice", lambda: api.state() == "recording", timeout=5)
+    finally:
+        run("xdotool", "keyup", NEW_HOTKEY)
+    wait("idle again", lambda: api.state() == "idle", timeout=15)
     run("xdotool", "keydown", OLD_HOTKEY)
     time.sleep(1.0)
     state = api.state()
@@ -422,7 +441,12 @@ def dictate(api, window, clip):
     run("xdotool", "windowactivate", "--sync", window)
     run("xdotool", "windowfocus", "--sync", window)
     run("xdotool", "keydown", NEW_HOTKEY)
-    wait("recording", lambda: api.state() == "recording", timeout=5)
+    try:
+        wait("recording", lambda: api.state() == "recording", timeout=5)
+    except AssertionError:
+        status = api.get("/v1/dictation/status")
+        run("xdotool", "keyup", NEW_HOTKEY)
+        raise AssertionError(f"the hotkey did not start a dictation; status {status}") from None
     subprocess.run(["paplay", "--device=mic", clip], check=True)
     time.sleep(0.3)
     run("xdotool", "keyup", NEW_HOTKEY)
@@ -535,6 +559,16 @@ def check_text(win):
     saved("imported hotwords", lambda s: s["text"]["hotwords"] == ["Sài Gòn"])
 
 
+def accept_confirmation(win):
+    def alert():
+        try:
+            return win.driver.switch_to.alert
+        except NoAlertPresentException:
+            return None
+
+    wait("the confirmation dialog", alert, timeout=5).accept()
+
+
 def check_api(win):
     win.section("api")
     before = settings_file()["api"]["token"]
@@ -542,7 +576,7 @@ def check_api(win):
     win.click("#token-show")
     assert win.value("#api-token") == before
     win.click("#token-regenerate")
-    win.driver.switch_to.alert.accept()
+    accept_confirmation(win)
     saved("a new token", lambda s: s["api"]["token"] != before and len(s["api"]["token"]) == 64)
     wait("the new token shown", lambda: win.value("#api-token") == settings_file()["api"]["token"])
     win.type_into("#api-port", "9911")
@@ -590,9 +624,13 @@ def main():
         wait("the window ready", lambda: driver.execute_script("return document.body.dataset.ready") == "true")
         api = Api()
         check_every_control_is_labelled(win)
+        def output_and_history():
+            check_history(win, check_output(win, api, args.clip, args.text_target, work))
+
         steps = [
             ("models", lambda: check_models(win, api)),
             ("hotkey", lambda: check_hotkey(win, api)),
+            ("output and history", output_and_history),
             ("microphone", lambda: check_microphone(win, args.clip)),
             ("text", lambda: check_text(win)),
             ("api", lambda: check_api(win)),
@@ -601,9 +639,6 @@ def main():
         for name, step in steps:
             log(f"checking {name}")
             step()
-        log("checking output and history")
-        last = check_output(win, api, args.clip, args.text_target, work)
-        check_history(win, last)
         for name in SECTIONS:
             win.section(name)
             win.shot(name)
