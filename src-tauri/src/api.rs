@@ -91,10 +91,7 @@ pub fn start(core: &Arc<AppCore>) -> anyhow::Result<RunningApi> {
         }
     });
     tracing::info!("local API on http://127.0.0.1:{port}");
-    Ok(RunningApi {
-        api_file,
-        shutdown,
-    })
+    Ok(RunningApi { api_file, shutdown })
 }
 
 fn write_api_file(port: u16, token: &str) -> Option<PathBuf> {

@@ -355,14 +355,14 @@ impl CaptureThread {
                 let _ = self.sender.send(Input::Stop);
                 return None;
             }
-            if let Ok(stream) = self.open_any() {
-                if self.await_first_audio(inputs) {
-                    (self.reports)(CaptureReport::Recovered {
-                        device: stream.device.clone(),
-                    });
-                    self.last_audio = Instant::now();
-                    return Some(stream);
-                }
+            if let Ok(stream) = self.open_any()
+                && self.await_first_audio(inputs)
+            {
+                (self.reports)(CaptureReport::Recovered {
+                    device: stream.device.clone(),
+                });
+                self.last_audio = Instant::now();
+                return Some(stream);
             }
         }
         (self.reports)(CaptureReport::Failed(

@@ -152,10 +152,10 @@ impl CoordinatorLoop {
             Effect::OpenMicrophone(session) => self.open_microphone(session),
             Effect::StartStream(session) => self.start_stream(session),
             Effect::CloseMicrophone(session) => {
-                if let Some(live) = self.live_for(session) {
-                    if let Some(microphone) = live.microphone.take() {
-                        live.recording = microphone.close();
-                    }
+                if let Some(live) = self.live_for(session)
+                    && let Some(microphone) = live.microphone.take()
+                {
+                    live.recording = microphone.close();
                 }
             }
             Effect::FinishStream(session) => self.finish_stream(session),
@@ -339,7 +339,9 @@ impl CoordinatorLoop {
 
     fn with_history(
         &self,
-        action: impl FnOnce(&noi_desktop_core::history::History) -> noi_desktop_core::history::Result<()>,
+        action: impl FnOnce(
+            &noi_desktop_core::history::History,
+        ) -> noi_desktop_core::history::Result<()>,
     ) {
         let history = self.core.history.lock().unwrap_or_else(|e| e.into_inner());
         match history.as_ref().map(action) {

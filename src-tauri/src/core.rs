@@ -102,6 +102,9 @@ impl AppCore {
     }
 
     pub fn status(&self) -> StatusView {
-        self.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

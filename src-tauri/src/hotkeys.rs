@@ -72,7 +72,11 @@ impl Hotkeys {
     }
 
     fn is_hotkey(&self, shortcut: &Shortcut) -> bool {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).as_ref() == Some(shortcut)
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            == Some(shortcut)
     }
 }
 

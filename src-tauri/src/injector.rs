@@ -22,7 +22,9 @@ pub const MODIFIER_WAIT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Error)]
 pub enum InjectError {
-    #[error("the clipboard is not available ({0}); the text is in history: use \"Copy last transcript\"")]
+    #[error(
+        "the clipboard is not available ({0}); the text is in history: use \"Copy last transcript\""
+    )]
     Clipboard(String),
     #[error("cannot send keystrokes ({0}); the text is in history: use \"Copy last transcript\"")]
     Keyboard(String),

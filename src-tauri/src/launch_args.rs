@@ -66,10 +66,22 @@ mod tests {
     #[test]
     fn each_flag_is_its_command() {
         assert_eq!(parse(&argv(&[])).unwrap().command(), None);
-        assert_eq!(parse(&argv(&["--toggle"])).unwrap().command(), Some(Command::Toggle));
-        assert_eq!(parse(&argv(&["--start"])).unwrap().command(), Some(Command::Start));
-        assert_eq!(parse(&argv(&["--stop"])).unwrap().command(), Some(Command::Stop));
-        assert_eq!(parse(&argv(&["--cancel"])).unwrap().command(), Some(Command::Cancel));
+        assert_eq!(
+            parse(&argv(&["--toggle"])).unwrap().command(),
+            Some(Command::Toggle)
+        );
+        assert_eq!(
+            parse(&argv(&["--start"])).unwrap().command(),
+            Some(Command::Start)
+        );
+        assert_eq!(
+            parse(&argv(&["--stop"])).unwrap().command(),
+            Some(Command::Stop)
+        );
+        assert_eq!(
+            parse(&argv(&["--cancel"])).unwrap().command(),
+            Some(Command::Cancel)
+        );
     }
 
     #[test]

@@ -16,8 +16,13 @@ use crate::core::AppCore;
 pub enum ModelState {
     Loaded(String),
     /// Nothing installed: the tray offers the default model.
-    NoneInstalled { offer: DownloadOffer },
-    Downloading { id: String, percent: Option<u8> },
+    NoneInstalled {
+        offer: DownloadOffer,
+    },
+    Downloading {
+        id: String,
+        percent: Option<u8>,
+    },
     Failed(String),
 }
 
@@ -65,13 +70,15 @@ pub fn default_offer() -> Option<DownloadOffer> {
 pub fn load_active(core: &AppCore) -> ModelState {
     core.server.set_installed(installed_ids());
     let active = core.settings().model.active;
-    let resolved = noi_models::resolve_model(core.model_dir.as_deref(), active.as_deref())
-        .or_else(|error| match (&active, &error) {
-            // A chosen model that was removed: fall back to whatever is installed.
-            (Some(_), noi_models::ModelError::NotInstalled { .. }) => {
-                noi_models::resolve_model(None, None)
+    let resolved =
+        noi_models::resolve_model(core.model_dir.as_deref(), active.as_deref()).or_else(|error| {
+            match (&active, &error) {
+                // A chosen model that was removed: fall back to whatever is installed.
+                (Some(_), noi_models::ModelError::NotInstalled { .. }) => {
+                    noi_models::resolve_model(None, None)
+                }
+                _ => Err(error),
             }
-            _ => Err(error),
         });
     let resolved = match resolved {
         Ok(resolved) => resolved,

@@ -240,7 +240,12 @@ fn model_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<Submenu<Wry>>
         )?)?;
     }
     if model.installed.is_empty() {
-        menu.append(&MenuItem::new(app, "(none installed)", false, None::<&str>)?)?;
+        menu.append(&MenuItem::new(
+            app,
+            "(none installed)",
+            false,
+            None::<&str>,
+        )?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
@@ -363,7 +368,10 @@ mod tests {
 
     #[test]
     fn ready_line_names_the_hotkey() {
-        assert_eq!(model().status_line(), "Ready: hold Ctrl+Alt+Space and speak");
+        assert_eq!(
+            model().status_line(),
+            "Ready: hold Ctrl+Alt+Space and speak"
+        );
         assert_eq!(model().icon(), Indicator::Idle);
     }
 

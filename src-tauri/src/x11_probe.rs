@@ -118,14 +118,7 @@ impl X11Probe {
     fn wm_class(&self, window: Window) -> Option<(String, String)> {
         let reply = self
             .conn
-            .get_property(
-                false,
-                window,
-                AtomEnum::WM_CLASS,
-                AtomEnum::STRING,
-                0,
-                256,
-            )
+            .get_property(false, window, AtomEnum::WM_CLASS, AtomEnum::STRING, 0, 256)
             .ok()?
             .reply()
             .ok()?;

@@ -36,6 +36,24 @@ fn tray_icons(desktop: &Desktop) -> Vec<(i32, i32, u32, u32)> {
         .collect()
 }
 
+/// Clicks the tray icon and waits for its menu.
+fn open_tray_menu(desktop: &Desktop) {
+    wait_for("the tray icon in trayer", Duration::from_secs(15), || {
+        !tray_icons(desktop).is_empty()
+    });
+    let (x, y, w, h) = tray_icons(desktop)[0];
+    let windows_before = visible_windows(desktop);
+    let (cx, cy) = (
+        (x + w as i32 / 2).to_string(),
+        (y + h as i32 / 2).to_string(),
+    );
+    desktop.xdotool(&["mousemove", &cx, &cy]);
+    desktop.xdotool(&["click", "1"]);
+    wait_for("the tray menu", Duration::from_secs(10), || {
+        visible_windows(desktop) > windows_before
+    });
+}
+
 /// Visible top-level windows (the tray menu is one when open).
 fn visible_windows(desktop: &Desktop) -> usize {
     desktop
@@ -62,15 +80,7 @@ fn tray_icon_appears_its_menu_opens_and_quit_quits() {
         !tray_icons(&desktop).is_empty()
     });
     desktop.screenshot("desktop-tray.png");
-
-    let (x, y, w, h) = tray_icons(&desktop)[0];
-    let windows_before = visible_windows(&desktop);
-    let (cx, cy) = ((x + w as i32 / 2).to_string(), (y + h as i32 / 2).to_string());
-    desktop.xdotool(&["mousemove", &cx, &cy]);
-    desktop.xdotool(&["click", "1"]);
-    wait_for("the tray menu", Duration::from_secs(10), || {
-        visible_windows(&desktop) > windows_before
-    });
+    open_tray_menu(&desktop);
     desktop.screenshot("desktop-tray-menu.png");
 
     // Quit is the last item: Up from the top wraps to it.
@@ -122,7 +132,10 @@ fn the_api_and_a_second_launch_drive_dictation() {
     assert_eq!(status, 200, "{body}");
     app.wait_state("recording", Duration::from_secs(5));
     // The microphone is open only now.
-    assert_ne!(desktop.pactl(&["list", "short", "source-outputs"]).trim(), "");
+    assert_ne!(
+        desktop.pactl(&["list", "short", "source-outputs"]).trim(),
+        ""
+    );
     let (status, _) = app.post("/v1/dictation/cancel");
     assert_eq!(status, 200);
     app.wait_state("idle", Duration::from_secs(5));
@@ -156,7 +169,11 @@ fn escape_cancels_a_recording_and_nothing_is_inserted() {
     else {
         return;
     };
-    let app = App::start(&desktop, "[api]\nport = 0\n[hotkey]\nmode = \"toggle\"\n", &tiny_model());
+    let app = App::start(
+        &desktop,
+        "[api]\nport = 0\n[hotkey]\nmode = \"toggle\"\n",
+        &tiny_model(),
+    );
     let target = desktop.text_target("noi-target-escape");
     // Toggle mode: a tap starts recording.
     desktop.xdotool(&["key", "ctrl+alt+space"]);
@@ -166,11 +183,13 @@ fn escape_cancels_a_recording_and_nothing_is_inserted() {
     app.wait_state("idle", Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(target.text(), "", "a cancelled dictation inserted text");
-    let history = noi_desktop_core::history::History::open(
-        desktop.dir.path().join("data/history.sqlite3"),
-    )
-    .unwrap();
-    assert!(history.last().unwrap().is_none(), "a cancelled dictation was saved");
+    let history =
+        noi_desktop_core::history::History::open(desktop.dir.path().join("data/history.sqlite3"))
+            .unwrap();
+    assert!(
+        history.last().unwrap().is_none(),
+        "a cancelled dictation was saved"
+    );
     // Escape is released again: it reaches the focused app once no dictation runs.
     assert!(app.log().contains("hotkey Ctrl+Alt+Space registered"));
 }
@@ -185,7 +204,11 @@ fn a_taken_port_moves_the_api_to_the_next_free_one() {
     let port = taken.local_addr().unwrap().port();
     let settings = format!("[api]\nport = {port}\n");
     let app = App::start(&desktop, &settings, &tiny_model());
-    assert!(app.port > port && app.port <= port + 20, "{} after {port}", app.port);
+    assert!(
+        app.port > port && app.port <= port + 20,
+        "{} after {port}",
+        app.port
+    );
     assert_eq!(app.get("/health").0, 200);
 }
 
@@ -207,4 +230,105 @@ fn without_a_model_the_app_runs_and_says_so() {
     desktop.screenshot("desktop-no-model.png");
     let mut app = app;
     app.assert_running();
+}
+
+#[test]
+fn a_hotkey_taken_by_another_app_is_reported_and_the_rest_works() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    let mut grabber = desktop
+        .command("/usr/bin/python3")
+        .arg(support::workspace_root().join("src-tauri/tests/support/grab_key.py"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(grabber.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "grabbed");
+
+    let app = App::start(&desktop, SETTINGS, &tiny_model());
+    wait_for(
+        "the registration failure in the log",
+        Duration::from_secs(10),
+        || app.log().contains("hotkey: "),
+    );
+    let log = app.log();
+    assert!(
+        log.contains("another app may use Ctrl+Alt+Space; choose another"),
+        "the failure names the fix: {log}"
+    );
+    // The hotkey does nothing, the rest of the app works.
+    desktop.xdotool(&["key", "ctrl+alt+space"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(app.state(), "idle");
+    assert_eq!(app.post("/v1/dictation/start").0, 200);
+    app.wait_state("recording", Duration::from_secs(5));
+    app.post("/v1/dictation/cancel");
+    app.wait_state("idle", Duration::from_secs(5));
+    let _ = grabber.kill();
+    let _ = grabber.wait();
+}
+
+#[test]
+fn first_run_offers_the_default_model_in_the_tray_and_downloads_it() {
+    let _guard = exclusive();
+    let Some(desktop) = Desktop::start() else {
+        return;
+    };
+    // A model hub on loopback serving the tiny model as the catalog's default.
+    let hub = desktop.dir.path().join("hub");
+    std::fs::create_dir_all(&hub).unwrap();
+    let mut server = desktop
+        .command("/usr/bin/python3")
+        .arg(support::workspace_root().join("src-tauri/tests/support/serve_catalog.py"))
+        .arg(&hub)
+        .arg(tiny_model())
+        .arg("tiny-vi")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    assert!(port.trim().parse::<u16>().is_ok(), "hub port: {port:?}");
+
+    let catalog = hub.join("catalog.toml");
+    let app = App::launch_with(&desktop, SETTINGS, None, &[("NOI_CATALOG", &catalog)]);
+    wait_for("the offer", Duration::from_secs(20), || {
+        app.log()
+            .contains("No speech model installed; the tray offers tiny-vi")
+    });
+    assert_eq!(app.get("/health").1["status"], "degraded");
+    open_tray_menu(&desktop);
+    desktop.screenshot("desktop-first-run-offer.png");
+    // The offer is the first item that can be chosen.
+    desktop.xdotool(&["key", "Down"]);
+    desktop.xdotool(&["key", "Return"]);
+    wait_for(
+        "the model downloaded and loaded",
+        Duration::from_secs(30),
+        || app.get("/health").1["status"] == "ok",
+    );
+    assert_eq!(app.get("/v1/models").1["id"], "tiny-vi");
+    assert!(
+        desktop
+            .dir
+            .path()
+            .join("data/models/tiny-vi/tokens.txt")
+            .exists()
+    );
+    let settings =
+        std::fs::read_to_string(desktop.dir.path().join("config/settings.toml")).unwrap();
+    assert!(settings.contains("active = \"tiny-vi\""), "{settings}");
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use noi_desktop_core::history::History;
-use support::{App, Desktop, TextTarget, exclusive, find_samples, test_audio, tiny_model, wav_samples};
+use support::{
+    App, Desktop, TextTarget, exclusive, find_samples, test_audio, tiny_model, wav_samples,
+};
 
 const HOTKEY: &str = "ctrl+alt+space";
 /// Release to text in the target (issue 6).
@@ -114,7 +116,10 @@ fn paste_mode_puts_the_text_in_the_focused_app_and_restores_the_clipboard() {
 
     let entry = history(&desktop).last().unwrap().expect("saved to history");
     assert!(!entry.text.trim().is_empty(), "empty transcript");
-    assert_eq!(dictation.text, entry.text, "the target holds the history text");
+    assert_eq!(
+        dictation.text, entry.text,
+        "the target holds the history text"
+    );
     assert!(
         dictation.latency <= RELEASE_TO_TEXT,
         "release to text took {:?}",
@@ -127,9 +132,15 @@ fn paste_mode_puts_the_text_in_the_focused_app_and_restores_the_clipboard() {
     });
     desktop.screenshot("desktop-paste.png");
     // Privacy: the microphone is closed when idle.
-    assert_eq!(desktop.pactl(&["list", "short", "source-outputs"]).trim(), "");
+    assert_eq!(
+        desktop.pactl(&["list", "short", "source-outputs"]).trim(),
+        ""
+    );
     // No transcript text in the log at info.
-    assert!(!app.log().contains(entry.text.trim()), "transcript in the log");
+    assert!(
+        !app.log().contains(entry.text.trim()),
+        "transcript in the log"
+    );
 }
 
 #[test]
@@ -226,6 +237,11 @@ fn a_vanishing_microphone_is_an_error_and_the_next_dictation_works() {
     app.wait_state("idle", Duration::from_secs(5));
     let entry = history(&desktop).last().unwrap().expect("saved to history");
     assert!(!entry.text.trim().is_empty());
-    assert!(dictation.text.ends_with(&entry.text), "{:?} vs {:?}", dictation.text, entry.text);
+    assert!(
+        dictation.text.ends_with(&entry.text),
+        "{:?} vs {:?}",
+        dictation.text,
+        entry.text
+    );
     app.assert_running();
 }

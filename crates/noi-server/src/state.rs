@@ -110,7 +110,10 @@ impl AppState {
     }
 
     pub fn current_engine(&self) -> Option<Arc<Engine>> {
-        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Replaces the loaded model (`None`: unloaded, the server answers `model_not_loaded`).

@@ -437,6 +437,16 @@ impl App {
     /// Starts the app (with the installed models when `model` is None); returns once the
     /// API answers.
     pub fn launch(desktop: &Desktop, settings: &str, model: Option<&Path>) -> App {
+        App::launch_with(desktop, settings, model, &[])
+    }
+
+    /// [`App::launch`] with extra environment variables.
+    pub fn launch_with(
+        desktop: &Desktop,
+        settings: &str,
+        model: Option<&Path>,
+        env: &[(&str, &Path)],
+    ) -> App {
         std::fs::write(desktop.dir.path().join("config/settings.toml"), settings).unwrap();
         let api_file = desktop.dir.path().join("config/api.json");
         let _ = std::fs::remove_file(&api_file);
@@ -444,6 +454,7 @@ impl App {
         if let Some(model) = model {
             command.arg("--model-dir").arg(model);
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .env("NOI_LOG", "info")
             .stderr(Stdio::piped())
