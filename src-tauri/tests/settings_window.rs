@@ -123,7 +123,10 @@ fn every_setting_applies_persists_and_behaves_through_the_real_window() {
         .arg(workspace_root().join("src-tauri/tests/support/text_target.py"))
         .arg("--work")
         .arg(&work)
-        .env("NOI_LOG", "info")
+        .env(
+            "NOI_LOG",
+            std::env::var("NOI_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .status()

@@ -284,8 +284,7 @@ class Window:
     def type_into(self, css, text):
         """Selects what the field holds and types over it, then leaves it (Tab), as a person
         would: one change event with the new value (WebDriver's clear() would send one with an
-        empty value first). The selection is made in script: a Ctrl+A sent through
-        WebKitWebDriver left the global hotkey deaf for the rest of the session."""
+        empty value first)."""
         field = self.find(css)
         self.driver.execute_script("arguments[0].select();", field)
         field.send_keys(text + Keys.TAB)
@@ -389,7 +388,7 @@ def check_models(win, api):
     log(f"download ok, progress seen: {sorted(seen)}")
 
 
-def check_hotkey(win, api):
+def check_hotkey(win, api, target):
     win.section("hotkey")
     win.click("#mode-hold")
     saved("hold mode", lambda s: s["hotkey"]["mode"] == "hold")
@@ -406,17 +405,19 @@ def check_hotkey(win, api):
     run("xdotool", "keyup", NEW_HOTKEY)
     wait("idle again", lambda: api.state() == "idle", timeout=15)
     # And again: the new registration survives a dictation (Escape is grabbed and let go).
-    run("xdotool", "keydown", NEW_HOTKEY)
-    try:
-        wait("recording on the new hotkey, twice", lambda: api.state() == "recording", timeout=5)
-    finally:
-        run("xdotool", "keyup", NEW_HOTKEY)
-    wait("idle again", lambda: api.state() == "idle", timeout=15)
+    assert_hotkey_records(api, "after one dictation")
+    # The old combination, pressed in another app.
+    focus(target)
     run("xdotool", "keydown", OLD_HOTKEY)
     time.sleep(1.0)
     state = api.state()
     run("xdotool", "keyup", OLD_HOTKEY)
     assert state == "idle", f"the old hotkey still works (state {state})"
+    # No longer grabbed, the combination reaches openbox, which takes it for Alt+Space and
+    # opens its window menu, grabbing the keyboard (no global hotkey works under a grab).
+    # Escape closes it, as a person would.
+    run("xdotool", "key", "Escape")
+    assert_hotkey_records(api, "after the old hotkey was pressed")
 
     # A conflicting combination is reported and not taken without consent.
     win.click("#hotkey-record")
@@ -425,6 +426,16 @@ def check_hotkey(win, api):
     assert "paste" in win.find("#hotkey-conflicts").text
     assert settings_file()["hotkey"]["accelerator"] == "Ctrl+Alt+R"
     win.shot("hotkey-conflict")
+    assert_hotkey_records(api, "after a conflicting combination was refused")
+
+
+def assert_hotkey_records(api, when):
+    run("xdotool", "keydown", NEW_HOTKEY)
+    try:
+        wait(f"recording on the new hotkey {when}", lambda: api.state() == "recording", timeout=5)
+    finally:
+        run("xdotool", "keyup", NEW_HOTKEY)
+    wait("idle again", lambda: api.state() == "idle", timeout=15)
 
 
 def text_target(script, title, work):
@@ -437,9 +448,13 @@ def text_target(script, title, work):
     return process, out, window
 
 
-def dictate(api, window, clip):
+def focus(window):
     run("xdotool", "windowactivate", "--sync", window)
     run("xdotool", "windowfocus", "--sync", window)
+
+
+def dictate(api, window, clip):
+    focus(window)
     run("xdotool", "keydown", NEW_HOTKEY)
     try:
         wait("recording", lambda: api.state() == "recording", timeout=5)
@@ -456,7 +471,7 @@ def dictate(api, window, clip):
     return last
 
 
-def check_output(win, api, clip, script, work):
+def check_output(win, api, clip, target):
     win.section("output")
     win.click("#output-copy_only")
     saved("copy-only output", lambda s: s["output"]["mode"] == "copy_only")
@@ -467,20 +482,17 @@ def check_output(win, api, clip, script, work):
     win.click("#trailing-space")
     saved("no trailing space", lambda s: s["output"]["trailing_space"] is False)
 
-    process, out, window = text_target(script, "noi-settings-target", work)
-    try:
-        set_clipboard("before")
-        text = dictate(api, window, clip)
-        wait("the text on the clipboard", lambda: clipboard() == text, timeout=5)
-        assert out.read_text() == "", "copy-only typed or pasted into the app"
+    window, out = target
+    set_clipboard("before")
+    text = dictate(api, window, clip)
+    wait("the text on the clipboard", lambda: clipboard() == text, timeout=5)
+    assert out.read_text() == "", "copy-only typed or pasted into the app"
 
-        win.section("output")
-        win.click("#output-paste")
-        saved("paste output", lambda s: s["output"]["mode"] == "paste")
-        text = dictate(api, window, clip)
-        wait("the text pasted into the app", lambda: out.read_text() == text, timeout=5)
-    finally:
-        process.kill()
+    win.section("output")
+    win.click("#output-paste")
+    saved("paste output", lambda s: s["output"]["mode"] == "paste")
+    text = dictate(api, window, clip)
+    wait("the text pasted into the app", lambda: out.read_text() == text, timeout=5)
     return text
 
 
@@ -604,6 +616,39 @@ def check_autostart(win):
     wait("the autostart entry gone", lambda: not list(autostart.glob("*.desktop")))
 
 
+def tray_icon():
+    """The centre of the first icon embedded in trayer (XEmbed children of its window)."""
+    trayer = run("xdotool", "search", "--onlyvisible", "--class", "trayer").split()[0]
+    for line in run("xwininfo", "-children", "-id", trayer).splitlines():
+        # "     0x1e00003 (has no name): ()  24x24+0+0  +1258+4"
+        fields = line.split()
+        if len(fields) < 2 or not fields[-1].startswith("+") or "x" not in fields[-2]:
+            continue
+        w, h = (int(v) for v in fields[-2].split("+")[0].split("x"))
+        x, y = (int(v) for v in fields[-1].lstrip("+").split("+"))
+        if w > 1 and h > 1:
+            return x + w // 2, y + h // 2
+    return None
+
+
+def check_tray_mirrors_the_window(win, artifacts):
+    """The other way round: an output mode chosen in the tray shows in the open window, and
+    the window's choice is ticked in the tray menu (screenshot)."""
+    win.section("output")
+    win.click("#output-copy_only")
+    saved("copy-only output", lambda s: s["output"]["mode"] == "copy_only")
+    x, y = wait("the tray icon", tray_icon)
+    run("xdotool", "mousemove", str(x), str(y), "click", "1")
+    time.sleep(1.0)  # the menu maps
+    subprocess.run(["import", "-window", "root", str(artifacts / "settings-tray-menu.png")])
+    # Model ▸, Microphone ▸, Output ▸ → Paste, Type.
+    for key in ["Down", "Down", "Down", "Right", "Down", "Return"]:
+        run("xdotool", "key", key)
+        time.sleep(0.15)
+    saved("type output (from the tray)", lambda s: s["output"]["mode"] == "type")
+    wait("the window showing the tray's choice", lambda: win.find("#output-type").is_selected())
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ["app", "tauri-driver", "replica", "clip", "artifacts", "text-target", "work"]:
@@ -618,23 +663,28 @@ def main():
     log(f"archive {len(archive)} bytes at {os.environ['NOI_MODEL_MIRROR']}")
     driver_process, port = start_driver(args.tauri_driver, work)
     driver = None
+    target_process = None
     try:
         driver = open_session(port, args.app)
         win = Window(driver, artifacts)
         wait("the window ready", lambda: driver.execute_script("return document.body.dataset.ready") == "true")
         api = Api()
         check_every_control_is_labelled(win)
+        target_process, out, window = text_target(args.text_target, "noi-settings-target", work)
+        target = (window, out)
+
         def output_and_history():
-            check_history(win, check_output(win, api, args.clip, args.text_target, work))
+            check_history(win, check_output(win, api, args.clip, target))
 
         steps = [
             ("models", lambda: check_models(win, api)),
-            ("hotkey", lambda: check_hotkey(win, api)),
+            ("hotkey", lambda: check_hotkey(win, api, window)),
             ("output and history", output_and_history),
             ("microphone", lambda: check_microphone(win, args.clip)),
             ("text", lambda: check_text(win)),
             ("api", lambda: check_api(win)),
             ("autostart", lambda: check_autostart(win)),
+            ("tray", lambda: check_tray_mirrors_the_window(win, artifacts)),
         ]
         for name, step in steps:
             log(f"checking {name}")
@@ -657,6 +707,8 @@ def main():
                 driver.quit()
             except WebDriverException:
                 pass
+        if target_process is not None:
+            target_process.kill()
         driver_process.terminate()
         driver_process.wait(timeout=10)
 
