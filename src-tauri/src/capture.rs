@@ -80,13 +80,18 @@ pub fn list_devices() -> Vec<DeviceInfo> {
         .collect()
 }
 
-/// What the capture thread hears from the driver callback and from its owner.
+/// What the capture thread hears from the driver callbacks and from its owner. Driver
+/// messages carry their stream's id: after a rebuild, late ones from the old stream are
+/// recognised and dropped.
 enum Input {
-    Audio(Vec<f32>),
-    StreamError(String),
+    Audio { stream: u64, samples: Vec<f32> },
+    StreamError { stream: u64, reason: String },
     Attach(DictationInput),
     Stop,
 }
+
+/// Rebuild attempts after a failure before the session is reported failed.
+const REBUILD_ATTEMPTS: u32 = 4;
 
 /// An open microphone. [`Microphone::close`] drains it and returns the session's audio.
 pub struct Microphone {
@@ -140,6 +145,7 @@ impl Drop for Microphone {
 
 /// A built stream and how to convert what it delivers.
 struct OpenStream {
+    id: u64,
     stream: cpal::Stream,
     device: String,
     resampler: Option<Resampler>,
@@ -154,6 +160,19 @@ struct CaptureThread {
     recording: Vec<f32>,
     started: bool,
     last_audio: Instant,
+    /// Ids for streams, so messages from a replaced one are told apart.
+    next_stream_id: u64,
+}
+
+/// The capture thread's device state.
+enum DeviceState {
+    Open(OpenStream),
+    /// Rebuilt after a failure, not yet delivering: confirmed by its first audio.
+    Reopened(OpenStream),
+    /// Broken; the next rebuild attempt is due at `retry_at`.
+    Broken {
+        retry_at: Instant,
+    },
 }
 
 impl CaptureThread {
@@ -170,65 +189,119 @@ impl CaptureThread {
             recording: Vec::new(),
             started: false,
             last_audio: Instant::now(),
+            next_stream_id: 0,
         }
     }
 
     fn run(mut self, inputs: Receiver<Input>) -> Vec<f32> {
-        let mut stream = match self.open_any() {
-            Ok(stream) => stream,
+        let mut device = match self.open_any() {
+            Ok(stream) => DeviceState::Open(stream),
             Err(error) => {
                 (self.reports)(CaptureReport::Failed(error.to_string()));
                 return self.wait_for_stop(inputs);
             }
         };
+        let mut failures = 0;
         self.last_audio = Instant::now();
         loop {
             match inputs.recv_timeout(Duration::from_millis(100)) {
-                Ok(Input::Audio(samples)) => self.take_audio(&samples, &mut stream),
+                Ok(Input::Audio { stream, samples }) => {
+                    if let DeviceState::Reopened(open) = &device
+                        && open.id == stream
+                    {
+                        (self.reports)(CaptureReport::Recovered {
+                            device: open.device.clone(),
+                        });
+                        failures = 0;
+                        device = match device {
+                            DeviceState::Reopened(open) => DeviceState::Open(open),
+                            other => other,
+                        };
+                    }
+                    if let DeviceState::Open(open) = &mut device
+                        && open.id == stream
+                    {
+                        self.take_audio(&samples, open);
+                    }
+                }
                 Ok(Input::Attach(sink)) => self.attach(sink),
-                Ok(Input::StreamError(reason)) => {
-                    tracing::warn!("microphone stream error: {reason}");
-                    match self.recover(stream, &inputs) {
-                        Some(next) => stream = next,
-                        None => return self.wait_for_stop(inputs),
+                Ok(Input::StreamError { stream, reason }) => {
+                    if current_id(&device) == Some(stream) {
+                        tracing::warn!("microphone stream error: {reason}");
+                        device = self.broken(&mut failures);
                     }
                 }
                 Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => {
-                    let _ = stream.stream.pause();
-                    // Deliveries already queued behind the stop belong to the dictation.
-                    while let Ok(input) = inputs.try_recv() {
-                        if let Input::Audio(samples) = input {
-                            self.take_audio(&samples, &mut stream);
-                        }
-                    }
-                    drop(stream);
-                    return self.recording;
+                    return self.close(device, &inputs);
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.last_audio.elapsed() >= STALL_TIMEOUT {
-                        tracing::warn!("microphone delivered nothing for {STALL_TIMEOUT:?}");
-                        match self.recover(stream, &inputs) {
-                            Some(next) => stream = next,
-                            None => return self.wait_for_stop(inputs),
-                        }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if current_id(&device).is_some() && self.last_audio.elapsed() >= STALL_TIMEOUT {
+                tracing::warn!("microphone delivered nothing for {STALL_TIMEOUT:?}");
+                device = self.broken(&mut failures);
+            }
+            if let DeviceState::Broken { retry_at } = device
+                && Instant::now() >= retry_at
+            {
+                if failures > REBUILD_ATTEMPTS {
+                    (self.reports)(CaptureReport::Failed(
+                        CaptureError::Lost(
+                            "no microphone delivers audio; check that it is connected".into(),
+                        )
+                        .to_string(),
+                    ));
+                    return self.wait_for_stop(inputs);
+                }
+                device = match self.open_any() {
+                    Ok(stream) => {
+                        self.last_audio = Instant::now();
+                        DeviceState::Reopened(stream)
                     }
+                    Err(error) => {
+                        tracing::warn!("{error}");
+                        self.broken(&mut failures)
+                    }
+                };
+            }
+        }
+    }
+
+    /// The stream is gone (dropped with the old state); schedules the next rebuild, backing
+    /// off a little each time so a reconnecting device has a moment.
+    fn broken(&mut self, failures: &mut u32) -> DeviceState {
+        *failures += 1;
+        DeviceState::Broken {
+            retry_at: Instant::now() + Duration::from_millis(200 * u64::from(*failures)),
+        }
+    }
+
+    /// The owner's stop: what the device already delivered still belongs to the dictation.
+    fn close(mut self, device: DeviceState, inputs: &Receiver<Input>) -> Vec<f32> {
+        if let DeviceState::Open(mut open) = device {
+            let _ = open.stream.pause();
+            while let Ok(input) = inputs.try_recv() {
+                if let Input::Audio { stream, samples } = input
+                    && stream == open.id
+                {
+                    self.take_audio(&samples, &mut open);
                 }
             }
         }
+        self.recording
     }
 
     /// After a failure: nothing more to capture, but the owner still closes us.
     fn wait_for_stop(self, inputs: Receiver<Input>) -> Vec<f32> {
         loop {
             match inputs.recv() {
-                Ok(Input::Attach(_)) | Ok(Input::Audio(_)) | Ok(Input::StreamError(_)) => {}
                 Ok(Input::Stop) | Err(_) => return self.recording,
+                Ok(_) => {}
             }
         }
     }
 
     /// The chosen device if present, else the default one.
-    fn open_any(&self) -> Result<OpenStream, CaptureError> {
+    fn open_any(&mut self) -> Result<OpenStream, CaptureError> {
         let host = cpal::default_host();
         let chosen = self.choice.as_deref().and_then(|name| {
             host.input_devices()
@@ -246,7 +319,9 @@ impl CaptureThread {
         self.build(&device)
     }
 
-    fn build(&self, device: &cpal::Device) -> Result<OpenStream, CaptureError> {
+    fn build(&mut self, device: &cpal::Device) -> Result<OpenStream, CaptureError> {
+        self.next_stream_id += 1;
+        let id = self.next_stream_id;
         let name = device.name().unwrap_or_else(|_| "microphone".into());
         let open_error = |reason: String| CaptureError::Open {
             device: name.clone(),
@@ -257,15 +332,20 @@ impl CaptureThread {
         let audio = self.sender.clone();
         let errors = self.sender.clone();
         let on_error = move |error: cpal::StreamError| {
-            let _ = errors.send(Input::StreamError(error.to_string()));
+            let _ = errors.send(Input::StreamError {
+                stream: id,
+                reason: error.to_string(),
+            });
         };
         let stream = match format {
             SampleFormat::I16 => device.build_input_stream(
                 &config,
                 move |data: &[i16], _: &_| {
-                    let _ = audio.send(Input::Audio(mix_to_mono(data, channels, |s| {
-                        f32::from(s) / 32768.0
-                    })));
+                    let samples = mix_to_mono(data, channels, |s| f32::from(s) / 32768.0);
+                    let _ = audio.send(Input::Audio {
+                        stream: id,
+                        samples,
+                    });
                 },
                 on_error,
                 None,
@@ -273,7 +353,11 @@ impl CaptureThread {
             SampleFormat::F32 => device.build_input_stream(
                 &config,
                 move |data: &[f32], _: &_| {
-                    let _ = audio.send(Input::Audio(mix_to_mono(data, channels, |s| s)));
+                    let samples = mix_to_mono(data, channels, |s| s);
+                    let _ = audio.send(Input::Audio {
+                        stream: id,
+                        samples,
+                    });
                 },
                 on_error,
                 None,
@@ -297,6 +381,7 @@ impl CaptureThread {
             }
         );
         Ok(OpenStream {
+            id,
             stream,
             device: name,
             resampler,
@@ -342,56 +427,13 @@ impl CaptureThread {
         }
         self.sink = Some(sink);
     }
+}
 
-    /// Rebuilds the stream (chosen device, else default) a few times; `None` when no device
-    /// works, after reporting the failure.
-    fn recover(&mut self, broken: OpenStream, inputs: &Receiver<Input>) -> Option<OpenStream> {
-        drop(broken);
-        for attempt in 0..3 {
-            // Give a reconnecting device (or sound server) a moment, but keep listening for
-            // the owner's stop.
-            if let Ok(Input::Stop) = inputs.recv_timeout(Duration::from_millis(300 * attempt + 200))
-            {
-                let _ = self.sender.send(Input::Stop);
-                return None;
-            }
-            if let Ok(stream) = self.open_any()
-                && self.await_first_audio(inputs)
-            {
-                (self.reports)(CaptureReport::Recovered {
-                    device: stream.device.clone(),
-                });
-                self.last_audio = Instant::now();
-                return Some(stream);
-            }
-        }
-        (self.reports)(CaptureReport::Failed(
-            CaptureError::Lost("no microphone delivers audio; check that it is connected".into())
-                .to_string(),
-        ));
-        None
-    }
-
-    /// Whether a rebuilt stream delivers within the stall window (its audio is kept).
-    fn await_first_audio(&mut self, inputs: &Receiver<Input>) -> bool {
-        let deadline = Instant::now() + STALL_TIMEOUT;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match inputs.recv_timeout(left) {
-                Ok(Input::Audio(samples)) => {
-                    // No resampler here: only 16 kHz configurations are trusted blind.
-                    self.deliver(&samples);
-                    return true;
-                }
-                Ok(Input::Attach(sink)) => self.attach(sink),
-                Ok(Input::Stop) => {
-                    let _ = self.sender.send(Input::Stop);
-                    return false;
-                }
-                Ok(Input::StreamError(_)) => return false,
-                Err(_) => return false,
-            }
-        }
-        false
+/// The id of the stream in use, if one is.
+fn current_id(device: &DeviceState) -> Option<u64> {
+    match device {
+        DeviceState::Open(open) | DeviceState::Reopened(open) => Some(open.id),
+        DeviceState::Broken { .. } => None,
     }
 }
 

@@ -24,6 +24,9 @@ fn settings(mode: &str) -> String {
 [hotkey]
 mode = "hold"
 
+[microphone]
+device = "USB headset (unplugged)"
+
 [output]
 mode = "{mode}"
 
@@ -168,6 +171,11 @@ fn type_mode_types_the_text() {
     );
     assert_recording_holds(&desktop, &clip);
     assert_eq!(desktop.clipboard().as_deref(), Some("untouched"));
+    // The chosen microphone is absent: the default one recorded, and the choice is kept.
+    let settings =
+        std::fs::read_to_string(desktop.dir.path().join("config/settings.toml")).unwrap();
+    assert!(settings.contains("USB headset (unplugged)"), "{settings}");
+    assert!(app.log().contains("is absent; using the default one"));
 }
 
 #[test]
@@ -210,12 +218,7 @@ fn a_vanishing_microphone_is_an_error_and_the_next_dictation_works() {
     // The source disappears mid-dictation.
     desktop.xdotool(&["keydown", HOTKEY]);
     app.wait_state("recording", Duration::from_secs(5));
-    let module = desktop
-        .pactl(&["list", "short", "modules"])
-        .lines()
-        .find(|l| l.contains("module-null-sink"))
-        .and_then(|l| l.split_whitespace().next().map(String::from))
-        .expect("the null sink module");
+    let module = null_sink_module(&desktop);
     desktop.pactl(&["unload-module", &module]);
     app.wait_state("error", Duration::from_secs(10));
     desktop.xdotool(&["keyup", HOTKEY]);
@@ -223,15 +226,7 @@ fn a_vanishing_microphone_is_an_error_and_the_next_dictation_works() {
     desktop.screenshot("desktop-microphone-gone.png");
 
     // It comes back; the next dictation works.
-    desktop.pactl(&[
-        "load-module",
-        "module-null-sink",
-        "sink_name=mic",
-        "rate=16000",
-        "channels=1",
-        "norewinds=1",
-    ]);
-    desktop.pactl(&["set-default-source", "mic.monitor"]);
+    load_null_sink(&desktop);
     desktop.focus(&target);
     let dictation = dictate(&desktop, &app, &target, &clip);
     app.wait_state("idle", Duration::from_secs(5));
@@ -244,4 +239,56 @@ fn a_vanishing_microphone_is_an_error_and_the_next_dictation_works() {
         entry.text
     );
     app.assert_running();
+}
+
+fn null_sink_module(desktop: &Desktop) -> String {
+    desktop
+        .pactl(&["list", "short", "modules"])
+        .lines()
+        .find(|l| l.contains("module-null-sink"))
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+        .expect("the null sink module")
+}
+
+fn load_null_sink(desktop: &Desktop) {
+    desktop.pactl(&[
+        "load-module",
+        "module-null-sink",
+        "sink_name=mic",
+        "rate=16000",
+        "channels=1",
+        "norewinds=1",
+    ]);
+    desktop.pactl(&["set-default-source", "mic.monitor"]);
+}
+
+#[test]
+fn a_microphone_that_comes_back_mid_dictation_is_reopened() {
+    let _guard = exclusive();
+    let (Some(mut desktop), Some(clip)) = (Desktop::start(), test_audio("vi_06.wav")) else {
+        return;
+    };
+    let app = App::start(&desktop, &settings("paste"), &tiny_model());
+    let target = desktop.text_target("noi-target-comeback");
+    desktop.xdotool(&["keydown", HOTKEY]);
+    app.wait_state("recording", Duration::from_secs(5));
+    // The sound server drops the source and brings it straight back (a USB reset, a
+    // Bluetooth reconnect): the stream is rebuilt and the dictation goes on.
+    let module = null_sink_module(&desktop);
+    desktop.pactl(&["unload-module", &module]);
+    load_null_sink(&desktop);
+    support::wait_for("the stream rebuilt", Duration::from_secs(10), || {
+        app.log().contains("microphone replaced by")
+    });
+    assert_eq!(app.state(), "recording");
+    desktop.play(&clip);
+    std::thread::sleep(Duration::from_millis(300));
+    desktop.xdotool(&["keyup", HOTKEY]);
+    app.wait_state("idle", Duration::from_secs(5));
+    let entry = history(&desktop).last().unwrap().expect("saved to history");
+    assert!(!entry.text.trim().is_empty());
+    support::wait_for("the text pasted", Duration::from_secs(2), || {
+        target.text() == entry.text
+    });
+    assert_recording_holds(&desktop, &clip);
 }

@@ -150,46 +150,64 @@ impl Desktop {
                 .output()
                 .is_ok_and(|o| o.status.success())
         });
-        let openbox = self.command("openbox").spawn().expect("start openbox");
-        self.children.push(openbox);
         // trayer docks through the window manager: start it once openbox is managing.
-        wait_for("openbox", Duration::from_secs(10), || {
-            self.command("xprop")
+        self.spawn_until_ready("openbox", &[], |desktop| {
+            desktop
+                .command("xprop")
                 .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
                 .stdout(Stdio::piped())
                 .output()
                 .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("window id"))
         });
-        self.spawn_trayer();
+        self.spawn_until_ready(
+            "trayer",
+            &[
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--width",
+                "10",
+                "--height",
+                "32",
+                "--SetDockType",
+                "true",
+                "--expand",
+                "true",
+            ],
+            |desktop| !desktop.window_ids("--class", "trayer").is_empty(),
+        );
     }
 
-    /// The XEmbed tray; started again if it dies during start-up (it occasionally does when
-    /// the X server is busy).
-    fn spawn_trayer(&mut self) {
+    /// Starts `program` and waits until `ready`; starts it again if it dies or hangs during
+    /// start-up (openbox and trayer occasionally do on a busy X server).
+    fn spawn_until_ready(
+        &mut self,
+        program: &str,
+        args: &[&str],
+        ready: impl Fn(&Desktop) -> bool,
+    ) {
         for _attempt in 0..3 {
-            let mut trayer = self
-                .command("trayer")
-                .args([
-                    "--edge", "top", "--align", "right", "--width", "10", "--height", "32",
-                ])
-                .args(["--SetDockType", "true", "--expand", "true"])
+            let mut child = self
+                .command(program)
+                .args(args)
                 .spawn()
-                .expect("start trayer");
+                .unwrap_or_else(|e| panic!("start {program}: {e}"));
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if !self.window_ids("--class", "trayer").is_empty() {
-                    self.children.push(trayer);
+                if ready(self) {
+                    self.children.push(child);
                     return;
                 }
-                if let Ok(Some(_)) = trayer.try_wait() {
+                if let Ok(Some(_)) = child.try_wait() {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = trayer.kill();
-            let _ = trayer.wait();
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        panic!("trayer did not start");
+        panic!("{program} did not start");
     }
 
     fn spawn_bus(&mut self) {
