@@ -45,6 +45,7 @@ pub fn run(args: LaunchArgs) -> anyhow::Result<()> {
             MacosLauncher::LaunchAgent,
             None,
         ))
+        .invoke_handler(crate::settings_commands::handler())
         .setup(move |app| {
             setup(app.handle(), &args)?;
             Ok(())

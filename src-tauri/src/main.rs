@@ -9,6 +9,7 @@ mod hotkeys;
 mod injector;
 mod launch_args;
 mod models;
+mod settings_commands;
 mod settings_window;
 mod tray;
 mod x11_probe;
