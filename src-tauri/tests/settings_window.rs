@@ -3,8 +3,10 @@
 //! `WebKitWebDriver`, inside this harness's private desktop (Xvfb, PulseAudio, D-Bus). It
 //! changes every setting and checks the settings file and the behaviour (new hotkey records,
 //! old one does not; output mode decides what reaches a GTK entry), downloads a replica model
-//! from a local HTTP server watching the progress bar (and cancels one), copies the last
-//! dictation from history, and saves a screenshot of each section in target/test-artifacts.
+//! from a local HTTP server watching the progress bar (and cancels one), installs a model
+//! folder by path and deletes it, sees a choice made in the tray appear in the open window,
+//! copies the last dictation from history, and saves a screenshot of each section (English
+//! and Vietnamese) in target/test-artifacts.
 //!
 //! Here: the desktop, the inputs, and what must hold once the driver is done.
 
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use noi_desktop_core::settings::SettingsStore;
-use support::{Desktop, exclusive, replica, require, test_audio, workspace_root};
+use support::{Desktop, exclusive, replica, require, test_audio, tiny_model, workspace_root};
 
 const SECTIONS: &[&str] = &[
     "hotkey",
@@ -115,6 +117,8 @@ fn every_setting_applies_persists_and_behaves_through_the_real_window() {
         .arg(&driver)
         .arg("--replica")
         .arg(&replica)
+        .arg("--tiny-model")
+        .arg(tiny_model())
         .arg("--clip")
         .arg(&clip)
         .arg("--artifacts")

@@ -9,8 +9,8 @@ This script owns what the app must see at launch: a catalog pinning a replica mo
 progress bar to be watched and the download cancelled. tauri-driver starts the app with
 NOI_CATALOG and NOI_MODEL_MIRROR pointing at them.
 
-Usage: driver.py --app BIN --tauri-driver BIN --replica DIR --clip WAV --artifacts DIR
-                 --text-target PY
+Usage: driver.py --app BIN --tauri-driver BIN --replica DIR --tiny-model DIR --clip WAV
+                 --artifacts DIR --text-target PY --work DIR
 """
 
 import argparse
@@ -388,6 +388,26 @@ def check_models(win, api):
     log(f"download ok, progress seen: {sorted(seen)}")
 
 
+def check_install_from_file_and_delete(win, tiny_model):
+    """A model folder installed by path shows as installed from a file, selectable; Delete
+    (confirmed) removes it from the list and the disk."""
+    win.section("models")
+    win.type_into("#model-file-path", tiny_model)
+    win.click("#model-file-install")
+    card = 'li[data-model="tiny-model"]'
+    wait("the installed folder listed", lambda: win.all(card), timeout=60)
+    wait("it selectable", lambda: win.find("#use-tiny-model").is_enabled())
+    assert "Installed from a file" in win.find(card).text, win.find(card).text
+    assert (DATA / "models" / "tiny-model").is_dir()
+    win.shot("models-from-file")
+    win.click(f"{card} .model-delete")
+    accept_confirmation(win)
+    wait("the model gone from the list", lambda: not win.all(card))
+    assert not (DATA / "models" / "tiny-model").exists()
+    # The active model was not the one deleted: it stays.
+    assert settings_file()["model"]["active"] == MODEL_ID
+
+
 def check_hotkey(win, api, target):
     win.section("hotkey")
     win.click("#mode-hold")
@@ -651,7 +671,7 @@ def check_tray_mirrors_the_window(win, artifacts):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ["app", "tauri-driver", "replica", "clip", "artifacts", "text-target", "work"]:
+    for name in ["app", "tauri-driver", "replica", "tiny-model", "clip", "artifacts", "text-target", "work"]:
         parser.add_argument(f"--{name}", required=True)
     args = parser.parse_args()
     work, artifacts = Path(args.work), Path(args.artifacts)
@@ -678,6 +698,7 @@ def main():
 
         steps = [
             ("models", lambda: check_models(win, api)),
+            ("install from a file", lambda: check_install_from_file_and_delete(win, args.tiny_model)),
             ("hotkey", lambda: check_hotkey(win, api, window)),
             ("output and history", output_and_history),
             ("microphone", lambda: check_microphone(win, args.clip)),
