@@ -163,18 +163,23 @@ const MODIFIER_CODES = ["Control", "Alt", "Shift", "Meta", "Super", "OS", "AltGr
 let recording = false;
 let candidate = null;
 
-function startRecording() {
-  recording = true;
-  $("hotkey-prompt").hidden = false;
-  $("hotkey-problems").hidden = true;
-  $("hotkey-record").textContent = t("hotkey.recording");
-  $("hotkey-record").focus();
+function showListening(on) {
+  recording = on;
+  $("hotkey-prompt").hidden = !on;
+  $("hotkey-record").textContent = t(on ? "hotkey.recording" : "hotkey.record");
 }
 
-function stopRecording() {
-  recording = false;
-  $("hotkey-prompt").hidden = true;
-  $("hotkey-record").textContent = t("hotkey.record");
+function startRecording() {
+  showListening(true);
+  $("hotkey-problems").hidden = true;
+  $("hotkey-record").focus();
+  // The global hotkey is let go meanwhile, so even the current combination reaches us.
+  invoke("set_recorder_listening", { listening: true }).catch(sayError);
+}
+
+/** Brings the global hotkey back (after any new one is in place, so they cannot race). */
+function releaseRecorder() {
+  return invoke("set_recorder_listening", { listening: false }).catch(sayError);
 }
 
 /** The pressed combination in the accelerator syntax Rust parses ("Ctrl+Alt+KeyR"). */
@@ -200,12 +205,12 @@ async function onRecorderKey(event) {
   event.preventDefault();
   event.stopPropagation();
   if (MODIFIER_CODES.some((m) => event.key.startsWith(m))) return; // wait for the key
+  showListening(false);
   if (event.code === "Escape" && !event.ctrlKey && !event.altKey && !event.metaKey) {
-    stopRecording();
+    await releaseRecorder();
     say(t("hotkey.cancelled"));
     return;
   }
-  stopRecording();
   try {
     const check = await invoke("check_hotkey", { accelerator: comboOf(event) });
     candidate = check.accelerator;
@@ -224,6 +229,8 @@ async function onRecorderKey(event) {
     $("hotkey-use-anyway").focus();
   } catch (error) {
     sayError(error);
+  } finally {
+    await releaseRecorder();
   }
 }
 

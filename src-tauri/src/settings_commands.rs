@@ -6,6 +6,7 @@
 //! - [`model_manager`]: the catalog with installed state; downloads with progress and cancel,
 //!   installs from a local file, removal.
 //! - [`history_view`]: recent transcripts, copy, delete, clear.
+//! - [`recorder`]: the global hotkey let go while the hotkey recorder listens.
 //!
 //! Long work (downloads, installs) runs on its own thread and reports through events, so a
 //! command never keeps the window waiting. Events go to the settings window only.
@@ -14,6 +15,7 @@ pub mod devices;
 pub mod history_view;
 pub mod model_manager;
 pub mod preferences;
+pub mod recorder;
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Wry};
@@ -45,6 +47,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'st
         preferences::set_replacements,
         preferences::replacements_text,
         preferences::export_words,
+        recorder::set_recorder_listening,
         devices::list_devices,
         devices::start_level_meter,
         devices::stop_level_meter,

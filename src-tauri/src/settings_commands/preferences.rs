@@ -8,7 +8,8 @@
 //!
 //! The tray changes settings without telling anyone but the coordinator, so a watcher thread
 //! (alive while the window exists) compares the settings and the newest history entry every
-//! [`WATCH_INTERVAL`] and pushes changes to the window.
+//! [`WATCH_INTERVAL`] and pushes changes to the window. When the window is gone it brings back
+//! a hotkey the recorder let go.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -248,6 +249,10 @@ fn watch(app: &AppHandle) {
             emit(app, events::HISTORY_CHANGED, ());
             newest = latest;
         }
+    }
+    // Closed while the recorder listened: the hotkey must not stay let go.
+    if let Err(error) = super::recorder::resume(app) {
+        tracing::warn!("hotkey: {error}");
     }
 }
 
