@@ -682,7 +682,20 @@ async function loadInfo() {
   const info = await invoke("ui_info");
   applyLanguage(info.language);
   $("settings-file").textContent = info.settings_file;
+  showApiPort(info);
+}
+
+function showApiPort(info) {
   $("api-port-actual").textContent = info.api_port ?? t("api.notListening");
+}
+
+// The API moves port or stops as soon as its settings change: show where it listens now.
+async function refreshApiPort() {
+  try {
+    showApiPort(await invoke("ui_info"));
+  } catch (error) {
+    sayError(error);
+  }
 }
 
 async function main() {
@@ -699,6 +712,7 @@ async function main() {
   listen(EVENTS.settings, (e) => {
     settings = e.payload;
     render();
+    refreshApiPort();
     if (currentSection === "models") loadModels();
   });
   render();

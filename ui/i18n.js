@@ -99,7 +99,7 @@ const STRINGS = {
     "cmd.open_paren": "“mở ngoặc” → (",
     "cmd.close_paren": "“đóng ngoặc” → )",
 
-    "api.hint": "Other programs on this computer can transcribe through Nói at http://127.0.0.1:PORT with the token below. Changes here apply when Nói restarts.",
+    "api.hint": "Other programs on this computer can transcribe through Nói at http://127.0.0.1:PORT with the token below. Changes here apply at once.",
     "api.enabled": "Serve the local API",
     "api.port": "Port (the next free one is used when it is taken)",
     "api.listening": "Listening now on port:",
@@ -108,8 +108,8 @@ const STRINGS = {
     "api.show": "Show",
     "api.hide": "Hide",
     "api.regenerate": "Make a new token",
-    "api.confirmRegenerate": "Make a new token? Programs using the old one must be given the new one after Nói restarts.",
-    "api.regenerated": "New token saved; it is used from the next start of Nói.",
+    "api.confirmRegenerate": "Make a new token? The old one stops working at once; programs using it must be given the new one.",
+    "api.regenerated": "New token saved and in use.",
     "api.origins": "Allowed browser origins besides this computer’s (one a line)",
 
     "general.autostart": "Start Nói when I log in",
@@ -234,7 +234,7 @@ const STRINGS = {
     "cmd.open_paren": "“mở ngoặc” → (",
     "cmd.close_paren": "“đóng ngoặc” → )",
 
-    "api.hint": "Các chương trình khác trên máy này có thể nhận dạng giọng nói qua Nói tại http://127.0.0.1:CỔNG bằng mã truy cập bên dưới. Thay đổi ở đây có hiệu lực khi Nói khởi động lại.",
+    "api.hint": "Các chương trình khác trên máy này có thể nhận dạng giọng nói qua Nói tại http://127.0.0.1:CỔNG bằng mã truy cập bên dưới. Thay đổi ở đây có hiệu lực ngay.",
     "api.enabled": "Bật API cục bộ",
     "api.port": "Cổng (nếu cổng đã bị dùng, Nói dùng cổng trống kế tiếp)",
     "api.listening": "Đang lắng nghe ở cổng:",
@@ -243,8 +243,8 @@ const STRINGS = {
     "api.show": "Hiện",
     "api.hide": "Ẩn",
     "api.regenerate": "Tạo mã mới",
-    "api.confirmRegenerate": "Tạo mã truy cập mới? Sau khi Nói khởi động lại, các chương trình đang dùng mã cũ phải được cấp mã mới.",
-    "api.regenerated": "Đã lưu mã mới; mã này được dùng từ lần khởi động sau của Nói.",
+    "api.confirmRegenerate": "Tạo mã truy cập mới? Mã cũ hết hiệu lực ngay; các chương trình đang dùng mã cũ phải được cấp mã mới.",
+    "api.regenerated": "Đã lưu mã mới và đang dùng mã này.",
     "api.origins": "Các nguồn trình duyệt được phép ngoài máy này (mỗi dòng một nguồn)",
 
     "general.autostart": "Khởi động Nói khi đăng nhập",

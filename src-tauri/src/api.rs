@@ -1,16 +1,16 @@
 //! The loopback API inside the app: the same `noi-server` as `noi serve`, sharing the app's
 //! loaded model, with dictation control wired to the coordinator. It listens on the settings'
 //! port (9876) or the next free one, and `api.json` (port, token, pid; mode 0600) tells local
-//! tools where it is.
+//! tools where it is. Settings changes apply while it runs: a new token or origin list at the
+//! next request, a new port or on/off by moving (or closing) the listener.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use noi_desktop_core::api_discovery::{self, ApiInfo};
 use noi_desktop_core::coordinator::{Command, Status};
 use noi_server::state::{DictationControl, DictationStatus};
-use noi_server::{AppState, OriginPolicy, ServerConfig};
+use noi_server::{Access, AppState, OriginPolicy, ServerConfig};
 
 use noi_desktop_core::settings::Settings;
 use tokio::sync::Notify;
@@ -18,19 +18,82 @@ use tokio::sync::Notify;
 use crate::coordinator_loop::command_and_wait;
 use crate::core::AppCore;
 
-/// The running server: its address and how to stop it.
+/// The listening socket: its port, and how to stop accepting on it.
 pub struct RunningApi {
-    pub api_file: Option<PathBuf>,
-    shutdown: Arc<Notify>,
+    pub port: u16,
+    stop_listening: Arc<Notify>,
 }
 
-impl RunningApi {
-    /// Stops the server (open streams get their finals) and removes `api.json` if ours.
-    pub fn stop(&self) {
-        self.shutdown.notify_one();
-        if let Some(path) = &self.api_file {
-            let _ = api_discovery::remove_if_ours(path, std::process::id());
+/// The API as the settings want it: started, moved to another port, turned off, given a new
+/// token or origins, all while the app runs. Lives in Tauri's managed state.
+pub struct ApiServer {
+    core: Arc<AppCore>,
+    running: Mutex<Option<RunningApi>>,
+}
+
+impl ApiServer {
+    pub fn new(core: Arc<AppCore>) -> ApiServer {
+        core.server
+            .set_dictation(Arc::new(CoordinatorControl(Arc::clone(&core))));
+        ApiServer {
+            core,
+            running: Mutex::new(None),
         }
+    }
+
+    /// Listens as the settings say (or not, when the API is off).
+    pub fn start(&self) {
+        let settings = self.core.settings();
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = running.take() {
+            old.stop_listening.notify_one();
+        }
+        remove_api_file();
+        if !settings.api.enabled {
+            tracing::info!("local API off");
+            return;
+        }
+        match listen(&self.core, settings.api.port) {
+            Ok(api) => {
+                write_api_file(api.port, &settings.api.token.clone().unwrap_or_default());
+                *running = Some(api);
+            }
+            Err(error) => tracing::error!("{error:#}"),
+        }
+    }
+
+    /// The port in use, if the API runs.
+    pub fn port(&self) -> Option<u16> {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.as_ref().map(|r| r.port)
+    }
+
+    /// Carries out an API settings change: access at once, the listener when its port or the
+    /// on/off switch changed.
+    pub fn apply(&self, old: &Settings, new: &Settings) {
+        if old.api.token != new.api.token || old.api.allowed_origins != new.api.allowed_origins {
+            self.core.server.set_access(access(new));
+            if let Some(port) = self.port() {
+                write_api_file(port, &new.api.token.clone().unwrap_or_default());
+            }
+        }
+        if old.api.port != new.api.port || old.api.enabled != new.api.enabled {
+            self.start();
+        }
+    }
+
+    /// Quit: stop accepting, tell open streams to finish, remove `api.json`.
+    pub fn stop(&self) {
+        if let Some(old) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            old.stop_listening.notify_one();
+        }
+        self.core.server.shutdown.cancel();
+        remove_api_file();
     }
 }
 
@@ -52,31 +115,32 @@ pub fn ensure_token(settings: &mut Settings) -> anyhow::Result<String> {
 pub fn server_state(settings: &Settings, token: String) -> AppState {
     let config = ServerConfig {
         token: Some(token),
-        origins: OriginPolicy {
-            allowed: settings.api.allowed_origins.clone(),
-            allow_any: false,
-        },
+        origins: access(settings).origins,
         ..ServerConfig::default()
     };
     AppState::new(None, config)
 }
 
-/// Binds (the settings' port or the next free one), connects dictation control, writes
-/// `api.json` and serves on the Tauri (tokio) runtime.
-pub fn start(core: &Arc<AppCore>) -> anyhow::Result<RunningApi> {
-    let settings = core.settings();
-    let token = settings.api.token.clone().unwrap_or_default();
+fn access(settings: &Settings) -> Access {
+    Access {
+        token: settings.api.token.clone().filter(|t| !t.is_empty()),
+        origins: OriginPolicy {
+            allowed: settings.api.allowed_origins.clone(),
+            allow_any: false,
+        },
+    }
+}
+
+/// Binds the port (or the next free one) and serves on the Tauri (tokio) runtime.
+fn listen(core: &Arc<AppCore>, preferred: u16) -> anyhow::Result<RunningApi> {
     let (_, listener) =
-        api_discovery::bind_loopback(settings.api.port).context("cannot start the local API")?;
+        api_discovery::bind_loopback(preferred).context("cannot start the local API")?;
     // Port 0 in the settings (tests) lets the system pick; the real one goes into api.json.
     let port = listener.local_addr()?.port();
     listener.set_nonblocking(true)?;
-    core.server
-        .set_dictation(Arc::new(CoordinatorControl(Arc::clone(core))));
-    let api_file = write_api_file(port, &token);
-    let shutdown = Arc::new(Notify::new());
+    let stop_listening = Arc::new(Notify::new());
     let state = Arc::clone(&core.server);
-    let stop = Arc::clone(&shutdown);
+    let stop = Arc::clone(&stop_listening);
     tauri::async_runtime::spawn(async move {
         let listener = match tokio::net::TcpListener::from_std(listener) {
             Ok(listener) => listener,
@@ -86,29 +150,32 @@ pub fn start(core: &Arc<AppCore>) -> anyhow::Result<RunningApi> {
             }
         };
         let stopped = async move { stop.notified().await };
-        if let Err(error) = noi_server::serve(listener, state, stopped).await {
+        if let Err(error) = noi_server::serve_listener(listener, state, stopped).await {
             tracing::error!("local API stopped: {error}");
         }
     });
     tracing::info!("local API on http://127.0.0.1:{port}");
-    Ok(RunningApi { api_file, shutdown })
+    Ok(RunningApi {
+        port,
+        stop_listening,
+    })
 }
 
-fn write_api_file(port: u16, token: &str) -> Option<PathBuf> {
-    let path = api_discovery::default_path()
-        .map_err(|e| tracing::warn!("{e}"))
-        .ok()?;
+fn remove_api_file() {
+    if let Ok(path) = api_discovery::default_path() {
+        let _ = api_discovery::remove_if_ours(&path, std::process::id());
+    }
+}
+
+fn write_api_file(port: u16, token: &str) {
     let info = ApiInfo {
         port,
         token: token.to_owned(),
         pid: std::process::id(),
     };
-    match api_discovery::write(&path, &info) {
-        Ok(()) => Some(path),
-        Err(error) => {
-            tracing::warn!("{error}");
-            None
-        }
+    let written = api_discovery::default_path().and_then(|path| api_discovery::write(&path, &info));
+    if let Err(error) = written {
+        tracing::warn!("{error}");
     }
 }
 

@@ -15,7 +15,7 @@ use noi_desktop_core::settings::{Settings, SettingsStore};
 use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 
-use crate::api::{self, RunningApi};
+use crate::api::{self, ApiServer};
 use crate::capture;
 use crate::coordinator_loop::CoordinatorLoop;
 use crate::core::{AppCore, Event, StatusView};
@@ -25,9 +25,6 @@ use crate::launch_args::{self, LaunchArgs};
 use crate::models::{self, ModelState};
 use crate::settings_window;
 use crate::tray::{Tray, TrayModel, TrayUi, ids};
-
-/// The API server, stopped at quit.
-struct ApiHandle(Mutex<Option<RunningApi>>);
 
 /// Builds and runs the app until Quit.
 pub fn run(args: LaunchArgs) -> anyhow::Result<()> {
@@ -103,14 +100,9 @@ fn setup(app: &AppHandle, args: &LaunchArgs) -> anyhow::Result<()> {
         .name("noi-coordinator".into())
         .spawn(move || CoordinatorLoop::new(loop_core, ui).run(inbox))?;
 
-    let running = if settings.api.enabled {
-        api::start(&core)
-            .map_err(|error| tracing::error!("{error:#}"))
-            .ok()
-    } else {
-        None
-    };
-    app.manage(ApiHandle(Mutex::new(running)));
+    let api_server = Arc::new(ApiServer::new(Arc::clone(&core)));
+    api_server.start();
+    app.manage(api_server);
     register_hotkey(&hotkeys, &tray, &settings);
     sync_autostart(app, settings.general.autostart);
 
@@ -308,6 +300,9 @@ pub fn apply_settings(app: &AppHandle, new: Settings) -> Result<(), String> {
     if old.general.autostart != new.general.autostart {
         sync_autostart(app, new.general.autostart);
     }
+    if let Some(api_server) = app.try_state::<Arc<ApiServer>>() {
+        api_server.apply(&old, &new);
+    }
     if old.model.active != new.model.active
         && let Some(id) = new.model.active.clone()
     {
@@ -402,10 +397,8 @@ fn start_default_download(core: Arc<AppCore>, tray: Arc<Tray>) {
 
 /// Quit: stop the API (removing api.json) and the coordinator loop (closing the microphone).
 fn shut_down(app: &AppHandle) {
-    if let Some(api) = app.try_state::<ApiHandle>()
-        && let Some(running) = api.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    {
-        running.stop();
+    if let Some(api_server) = app.try_state::<Arc<ApiServer>>() {
+        api_server.stop();
     }
     if let Some(core) = app.try_state::<Arc<AppCore>>() {
         core.send(Event::Quit);

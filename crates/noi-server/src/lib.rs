@@ -30,7 +30,28 @@ use tokio::net::TcpListener;
 pub use config::{Limits, ServerConfig};
 pub use error::ApiError;
 pub use policy::OriginPolicy;
-pub use state::{AppState, DictationControl, DictationStatus, Engine, SharedState};
+pub use state::{Access, AppState, DictationControl, DictationStatus, Engine, SharedState};
+
+/// Accepts on `listener` until `stop_listening` resolves (or the server shuts down), then
+/// stops accepting; connections already open carry on. The desktop app uses it to move the
+/// API to another port, or turn it off, while it runs.
+pub async fn serve_listener(
+    listener: TcpListener,
+    state: SharedState,
+    stop_listening: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let app =
+        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stop_listening => {}
+                _ = shutdown.cancelled() => {}
+            }
+        })
+        .await
+}
 
 /// Serves until `shutdown` resolves, then stops accepting, lets every open stream send its
 /// final (within the drain window) and returns.

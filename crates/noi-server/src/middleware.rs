@@ -38,7 +38,7 @@ pub async fn guard(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let decision = decide_origin(origin.as_deref(), &state.config.origins);
+    let decision = decide_origin(origin.as_deref(), &state.access().origins);
     let mut response = match check(&state, peer, &request, &decision) {
         Err(error) => error.into_response(),
         Ok(()) if request.method() == Method::OPTIONS => preflight(),
@@ -77,7 +77,8 @@ fn check(
 }
 
 fn check_token(state: &SharedState, request: &Request, always: bool) -> Result<(), ApiError> {
-    let Some(expected) = state.config.token.as_deref() else {
+    let access = state.access();
+    let Some(expected) = access.token.as_deref() else {
         return if always {
             Err(ApiError::unauthorized())
         } else {

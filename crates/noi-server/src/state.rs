@@ -63,11 +63,22 @@ pub struct DictationStatus {
     pub last_text: Option<String>,
 }
 
+/// Who may call the API: the bearer token and the browser origins besides loopback ones.
+/// Starts as the [`ServerConfig`]'s; the desktop app changes it live from its settings.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub token: Option<String>,
+    pub origins: crate::policy::OriginPolicy,
+}
+
 pub struct AppState {
     /// The loaded model; the desktop app swaps it when the user picks another one or the first
     /// download finishes. Requests take their own `Arc`, so a swap never disturbs one running.
     engine: RwLock<Option<Arc<Engine>>>,
+    /// Limits, decoding and text options. Its token and origins are only the starting
+    /// [`Access`]: read them with [`AppState::access`].
     pub config: ServerConfig,
+    access: RwLock<Access>,
     /// Ids of the installed models (for /v1/models).
     installed: RwLock<Vec<String>>,
     /// Whole-file transcriptions running at once; streams do not take slots.
@@ -92,6 +103,10 @@ impl AppState {
         );
         AppState {
             engine: RwLock::new(engine),
+            access: RwLock::new(Access {
+                token: config.token.clone(),
+                origins: config.origins.clone(),
+            }),
             slots: Arc::new(Semaphore::new(config.limits.pool_size.max(1))),
             config,
             installed: RwLock::new(Vec::new()),
@@ -130,6 +145,18 @@ impl AppState {
 
     pub fn set_installed(&self, ids: Vec<String>) {
         *self.installed.write().unwrap_or_else(|e| e.into_inner()) = ids;
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the token and allowed origins; the next request is checked against them.
+    pub fn set_access(&self, access: Access) {
+        *self.access.write().unwrap_or_else(|e| e.into_inner()) = access;
     }
 
     /// Connects dictation control (once; later calls are ignored).

@@ -147,8 +147,7 @@ pub fn check_hotkey(accelerator: String) -> Result<HotkeyCheck, String> {
     })
 }
 
-/// A new API token, saved. The running API keeps the old one until Nói restarts (its server
-/// configuration is fixed at start).
+/// A new API token, saved and in force at once: the old one stops working.
 #[tauri::command(async)]
 pub fn regenerate_token(app: AppHandle, core: State<'_, Arc<AppCore>>) -> Result<Settings, String> {
     let token = api_discovery::generate_token().map_err(|e| e.to_string())?;

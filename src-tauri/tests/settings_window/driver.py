@@ -214,17 +214,40 @@ def open_session(port, app):
     return driver
 
 
-class Api:
-    """The app's loopback API, for its dictation state."""
+def api_info():
+    """api.json as the app last wrote it (None while the API is off)."""
+    try:
+        return json.loads((CONFIG / "api.json").read_text())
+    except FileNotFoundError:
+        return None
 
-    def __init__(self):
-        info = json.loads((CONFIG / "api.json").read_text())
-        self.base = f"http://127.0.0.1:{info['port']}"
-        self.token = info["token"]
+
+def api_status(port, path, token=None, origin=None):
+    """The HTTP status of GET `path` on `port` (0 when nothing listens)."""
+    headers = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if origin:
+        headers["Origin"] = origin
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError):
+        return 0
+
+
+class Api:
+    """The app's loopback API, for its dictation state. Port and token are read from api.json
+    at each call: the settings window may have moved the port or made a new token."""
 
     def get(self, path):
+        info = api_info()
         request = urllib.request.Request(
-            self.base + path, headers={"Authorization": f"Bearer {self.token}"}
+            f"http://127.0.0.1:{info['port']}{path}",
+            headers={"Authorization": f"Bearer {info['token']}"},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -620,27 +643,45 @@ def accept_confirmation(win):
 
 
 def check_api(win):
+    """Every API setting is saved and in force at once: token, port, origins, on/off."""
     win.section("api")
     before = settings_file()["api"]["token"]
+    first_port = api_info()["port"]
     assert win.find("#api-token").get_property("type") == "password"
     win.click("#token-show")
     assert win.value("#api-token") == before
     win.click("#token-regenerate")
     accept_confirmation(win)
     saved("a new token", lambda s: s["api"]["token"] != before and len(s["api"]["token"]) == 64)
-    wait("the new token shown", lambda: win.value("#api-token") == settings_file()["api"]["token"])
+    new_token = settings_file()["api"]["token"]
+    wait("the new token shown", lambda: win.value("#api-token") == new_token)
+    wait("api.json holds the new token", lambda: api_info()["token"] == new_token)
+    assert api_status(first_port, "/v1/dictation/status", before) == 401, "the old token works"
+    assert api_status(first_port, "/v1/dictation/status", new_token) == 200
+
     win.type_into("#api-port", "9911")
     saved("the port", lambda s: s["api"]["port"] == 9911)
+    moved = wait("the API on the new port", lambda: api_info() and api_info()["port"] != first_port and api_info()["port"])
+    assert 9911 <= moved <= 9931, moved
+    assert api_status(moved, "/v1/dictation/status", new_token) == 200
+    wait("the old port closed", lambda: api_status(first_port, "/health") == 0)
+    wait("the port in use shown", lambda: win.find("#api-port-actual").text == str(moved))
     win.type_into("#api-port", "80")
     wait("the port refused", lambda: "1024" in win.status())
     assert settings_file()["api"]["port"] == 9911
+
+    assert api_status(moved, "/v1/models", new_token, "https://example.org") == 403
     win.fill("#api-origins", "https://example.org")
     win.click("#origins-apply")
     saved("origins", lambda s: s["api"]["allowed_origins"] == ["https://example.org"])
+    wait("the origin allowed", lambda: api_status(moved, "/v1/models", new_token, "https://example.org") == 200)
+
     win.click("#api-enabled")
     saved("API off", lambda s: s["api"]["enabled"] is False)
+    wait("the API stopped", lambda: api_info() is None and api_status(moved, "/health") == 0)
     win.click("#api-enabled")
     saved("API on", lambda s: s["api"]["enabled"] is True)
+    wait("the API back", lambda: api_info() is not None and api_status(api_info()["port"], "/health") == 200)
 
 
 def check_autostart(win):
