@@ -290,7 +290,8 @@ impl Session {
             reason: reason.into(),
         };
         if self.socket.send(Message::Close(Some(frame))).await.is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+            let _ = tokio::time::timeout_at(deadline, async {
                 while let Some(Ok(message)) = self.socket.recv().await {
                     if matches!(message, Message::Close(_)) {
                         break;
@@ -298,6 +299,12 @@ impl Session {
                 }
             })
             .await;
+            // After an oversize frame the rest of it is still unread: closing a TCP socket
+            // with unread data sends a reset, which can destroy our Close frame in the
+            // client's buffer before it reads it. Keep the socket for the rest of the window.
+            if code == TOO_BIG {
+                tokio::time::sleep_until(deadline).await;
+            }
         }
     }
 
