@@ -1,4 +1,5 @@
-//! Tauri reads its configuration at compile time; ours sits at the repository root (DESIGN.md).
+//! Tauri reads its configuration at compile time; ours sits at the repository root
+//! (docs/architecture.md, "Crates, one job each").
 fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
         .expect("tauri build step: see tauri.conf.json at the repository root");

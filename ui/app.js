@@ -315,6 +315,10 @@ function formatBytes(bytes) {
 
 async function loadModels() {
   modelList = await invoke("list_models");
+  // A download started in the tray shows here too, from its latest progress.
+  for (const model of modelList.models) {
+    if (model.progress && !progressById[model.id]) progressById[model.id] = model.progress;
+  }
   const error = $("models-error");
   error.hidden = !modelList.catalog_error;
   error.textContent = modelList.catalog_error ?? "";
@@ -445,7 +449,10 @@ function applyProgress(bar, text, p) {
 }
 
 function onProgress(p) {
+  const known = p.id in progressById;
   progressById[p.id] = p;
+  // A job this window did not start (the tray's): redraw its row with a cancel button.
+  if (!known && currentSection === "models") loadModels();
   const bar = document.getElementById(`progress-${p.id}`);
   const text = document.getElementById(`progress-text-${p.id}`);
   if (bar && text) applyProgress(bar, text, p);

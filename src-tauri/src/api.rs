@@ -1,4 +1,4 @@
-//! The loopback API inside the app: the same `noi-server` as `noi serve`, sharing the app's
+//! The loopback API inside the app (docs/api.md): the same `noi-server` as `noi serve`, sharing the app's
 //! loaded model, with dictation control wired to the coordinator. It listens on the settings'
 //! port (9876) or the next free one, and `api.json` (port, token, pid; mode 0600) tells local
 //! tools where it is. Settings changes apply while it runs: a new token or origin list at the
@@ -191,7 +191,7 @@ impl CoordinatorControl {
 
     fn view(&self, status: Status) -> DictationStatus {
         DictationStatus {
-            state: status_name(status).to_owned(),
+            state: status.api_name().to_owned(),
             last_text: self.0.last_transcript().map(|e| e.text),
         }
     }
@@ -211,16 +211,6 @@ impl DictationControl for CoordinatorControl {
     }
 
     fn status(&self) -> DictationStatus {
-        self.view(self.0.status().status)
-    }
-}
-
-/// The API's four states (API.md): starting counts as recording, injecting as finishing.
-pub fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Idle => "idle",
-        Status::Starting | Status::Recording => "recording",
-        Status::Finishing | Status::Injecting => "finishing",
-        Status::Error => "error",
+        self.view(self.0.status())
     }
 }

@@ -467,6 +467,18 @@ pub fn mix_to_mono<T: Copy>(data: &[T], channels: usize, to_f32: impl Fn(T) -> f
         .collect()
 }
 
+/// The names in `/dev/snd`, sorted; `None` where there is no such folder. A cheap sign that
+/// a sound device came or went (listing devices through cpal opens every ALSA device).
+pub fn sound_device_nodes() -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir("/dev/snd")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Some(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
 use noi_desktop_core::coordinator::{
-    self, Command, Coordinator, Effect, Indicator, Message, Notice, Session, Status,
+    self, Command, Coordinator, Effect, Message, Notice, Session, Status, state_detail,
 };
 use noi_desktop_core::history::{Delivery, NewTranscript, Recording, TranscriptId, wav_from_f32};
 use noi_desktop_core::injection_rules::{LastInsertion, OutputMode, insertion_text, previous_tail};
@@ -16,7 +16,7 @@ use noi_engine::dictation::{DictationConfig, DictationStream};
 use noi_engine::transcript::text_of;
 
 use crate::capture::{CaptureReport, Microphone, TARGET_RATE};
-use crate::core::{AppCore, DeliveredHow, Event, StatusView, Ui};
+use crate::core::{AppCore, DeliveredHow, EngineAvailability, Event, Ui};
 
 /// The dictation being recorded or finished.
 struct Live {
@@ -27,6 +27,11 @@ struct Live {
     raw: String,
     target: Option<crate::x11_probe::FocusedWindow>,
     history_id: Option<TranscriptId>,
+    /// The model was still loading when the stream should have started: the microphone keeps
+    /// everything it hears, and the stream starts with all of it once the model is ready.
+    awaiting_engine: bool,
+    /// Released while waiting for the model: finish as soon as the stream has the audio.
+    finish_when_ready: bool,
 }
 
 pub struct CoordinatorLoop {
@@ -101,6 +106,7 @@ impl CoordinatorLoop {
                 let config = coordinator_config(&self.core);
                 self.coordinator.set_config(config);
             }
+            Event::EngineChanged => self.on_engine_changed(),
             Event::Quit => {}
         }
     }
@@ -126,6 +132,7 @@ impl CoordinatorLoop {
         };
         if let Some(id) = self.live.as_ref().and_then(|l| l.history_id) {
             self.with_history(|history| history.mark_delivery(id, &delivery).map(|_| ()));
+            self.ui.history_changed();
         }
         let message = match result {
             Ok(_) => Message::InjectionDone { session },
@@ -172,7 +179,7 @@ impl CoordinatorLoop {
             Effect::SaveHistory { session, text } => self.save_history(session, &text),
             Effect::Inject { session, text } => self.inject(session, text),
             Effect::ShowState(indicator) => {
-                let detail = self.detail_for(indicator);
+                let detail = state_detail(indicator, self.coordinator.state().failure());
                 self.ui.show_state(indicator, &detail);
             }
             Effect::RegisterEscape => self.ui.set_escape_registered(true),
@@ -203,17 +210,48 @@ impl CoordinatorLoop {
             raw: String::new(),
             target: None,
             history_id: None,
+            awaiting_engine: false,
+            finish_when_ready: false,
         });
     }
 
     fn start_stream(&mut self, session: Session) {
+        if self.core.server.current_engine().is_some() {
+            return self.begin_stream(session);
+        }
+        match self.core.engine_availability() {
+            EngineAvailability::Loading | EngineAvailability::Ready => {
+                tracing::info!("the model is still loading; the dictation's audio is kept");
+                if let Some(live) = self.live_for(session) {
+                    live.awaiting_engine = true;
+                }
+            }
+            EngineAvailability::Unavailable(reason) => {
+                self.step(Message::StreamFailed { session, reason })
+            }
+        }
+    }
+
+    /// A model finished loading (or failed to): a dictation that waited for it goes on.
+    fn on_engine_changed(&mut self) {
+        let Some(live) = self.live.as_ref().filter(|l| l.awaiting_engine) else {
+            return;
+        };
+        let session = live.session;
+        if self.core.server.current_engine().is_some() {
+            self.begin_stream(session);
+        } else if let EngineAvailability::Unavailable(reason) = self.core.engine_availability() {
+            if let Some(live) = self.live_for(session) {
+                live.awaiting_engine = false;
+            }
+            self.step(Message::StreamFailed { session, reason });
+        }
+    }
+
+    /// Starts the dictation stream on the loaded model and hands it the microphone, or, when
+    /// the microphone already closed (released while the model loaded), what it recorded.
+    fn begin_stream(&mut self, session: Session) {
         let Some(engine) = self.core.server.current_engine() else {
-            self.step(Message::StreamFailed {
-                session,
-                reason: "no speech model is installed: choose \"Download Vietnamese model\" in \
-                         the tray menu"
-                    .into(),
-            });
             return;
         };
         let started = DictationStream::start(
@@ -221,24 +259,35 @@ impl CoordinatorLoop {
             DictationConfig::default(),
             TARGET_RATE,
         );
-        match started {
-            Ok(stream) => {
-                if let Some(live) = self.live_for(session) {
-                    if let Some(microphone) = &live.microphone {
-                        microphone.attach(stream.input());
-                    }
-                    live.stream = Some(stream);
-                }
+        let stream = match started {
+            Ok(stream) => stream,
+            Err(error) => {
+                return self.step(Message::StreamFailed {
+                    session,
+                    reason: error.to_string(),
+                });
             }
-            Err(error) => self.step(Message::StreamFailed {
-                session,
-                reason: error.to_string(),
-            }),
+        };
+        let Some(live) = self.live_for(session) else {
+            return;
+        };
+        match &live.microphone {
+            Some(microphone) => microphone.attach(stream.input()),
+            None => stream.push(&live.recording),
+        }
+        live.stream = Some(stream);
+        live.awaiting_engine = false;
+        if std::mem::take(&mut live.finish_when_ready) {
+            self.finish_stream(session);
         }
     }
 
     /// Decodes the tail on its own thread, then post-processes for the focused window.
     fn finish_stream(&mut self, session: Session) {
+        if let Some(live) = self.live_for(session).filter(|l| l.awaiting_engine) {
+            live.finish_when_ready = true;
+            return;
+        }
         let Some(stream) = self.live_for(session).and_then(|l| l.stream.take()) else {
             self.step(Message::FinalReady {
                 session,
@@ -305,6 +354,7 @@ impl CoordinatorLoop {
         if let Some(live) = self.live_for(session) {
             live.history_id = id;
         }
+        self.ui.history_changed();
     }
 
     /// Injects on its own thread: it waits for the hotkey's modifiers to be released.
@@ -364,27 +414,8 @@ impl CoordinatorLoop {
         }
     }
 
-    fn detail_for(&self, indicator: Indicator) -> String {
-        match indicator {
-            Indicator::Idle => "ready".into(),
-            Indicator::Recording => "recording".into(),
-            Indicator::Busy => "transcribing".into(),
-            Indicator::Error => self
-                .coordinator
-                .state()
-                .failure()
-                .map(|f| match f {
-                    coordinator::Failure::Capture(r)
-                    | coordinator::Failure::Engine(r)
-                    | coordinator::Failure::Injection(r) => r.clone(),
-                })
-                .unwrap_or_else(|| "error".into()),
-        }
-    }
-
     fn publish_status(&self) {
-        let status = self.coordinator.state().status();
-        *self.core.status.lock().unwrap_or_else(|e| e.into_inner()) = StatusView { status };
+        self.core.publish_status(self.coordinator.state().status());
     }
 }
 

@@ -1,6 +1,7 @@
-//! What every part of the app shares: the settings, the loaded model (through the embedded
-//! server's state, so the API and dictation use the same one), history, the injector, and the
-//! channel into the coordinator loop.
+//! What the coordinator loop and the controller share: the settings (read by all, replaced only
+//! through `Desktop::apply_settings`), the loaded model (through the embedded server's state,
+//! so the API and dictation use the same one) and whether it is still loading, history, the
+//! injector, and the channel into the coordinator loop.
 
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use noi_desktop_core::coordinator::{Command, Indicator, Message, Notice, Session, Status};
 use noi_desktop_core::history::{Entry, History};
-use noi_desktop_core::settings::{Settings, SettingsStore};
+use noi_desktop_core::settings::{Settings, SettingsError, SettingsStore};
 use noi_server::AppState;
 
 use crate::capture::CaptureReport;
@@ -36,6 +37,8 @@ pub enum Event {
     },
     /// The settings changed: re-read what the loop uses.
     SettingsChanged,
+    /// A model finished loading, or failed to: a dictation waiting for it can go on.
+    EngineChanged,
     Quit,
 }
 
@@ -46,33 +49,65 @@ pub enum DeliveredHow {
     Copied,
 }
 
-/// The tray, the hotkey registrations and notifications, as the loop sees them.
+/// Whether dictation has a model to run on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineAvailability {
+    /// A model is being loaded; audio is kept until it is ready.
+    Loading,
+    Ready,
+    /// No model can be loaded, and why (none installed, a broken one…).
+    Unavailable(String),
+}
+
+/// What the loop shows and says, without knowing who draws it (tray, settings window).
 pub trait Ui: Send + Sync {
     fn show_state(&self, indicator: Indicator, detail: &str);
     fn set_escape_registered(&self, registered: bool);
     fn notify(&self, notice: &Notice);
-}
-
-/// A snapshot for the API's `/v1/dictation/status`.
-#[derive(Debug, Clone)]
-pub struct StatusView {
-    pub status: Status,
+    /// A transcript was added or its delivery recorded.
+    fn history_changed(&self);
 }
 
 pub struct AppCore {
-    pub store: SettingsStore,
-    pub settings: RwLock<Settings>,
+    store: SettingsStore,
+    settings: RwLock<Settings>,
     /// The embedded server's state: its engine slot is the app's loaded model.
     pub server: Arc<AppState>,
     pub history: Mutex<Option<History>>,
     pub injector: Arc<Injector>,
     pub events: Sender<Event>,
-    pub status: Mutex<StatusView>,
+    status: Mutex<Status>,
+    engine: Mutex<EngineAvailability>,
     /// `--model-dir DIR`: use this folder instead of the installed models.
     pub model_dir: Option<PathBuf>,
 }
 
+/// What [`AppCore::new`] is made of.
+pub struct CoreParts {
+    pub store: SettingsStore,
+    pub settings: Settings,
+    pub server: Arc<AppState>,
+    pub history: Option<History>,
+    pub injector: Arc<Injector>,
+    pub events: Sender<Event>,
+    pub model_dir: Option<PathBuf>,
+}
+
 impl AppCore {
+    pub fn new(parts: CoreParts) -> AppCore {
+        AppCore {
+            store: parts.store,
+            settings: RwLock::new(parts.settings),
+            server: parts.server,
+            history: Mutex::new(parts.history),
+            injector: parts.injector,
+            events: parts.events,
+            status: Mutex::new(Status::Idle),
+            engine: Mutex::new(EngineAvailability::Loading),
+            model_dir: parts.model_dir,
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings
             .read()
@@ -80,16 +115,16 @@ impl AppCore {
             .clone()
     }
 
-    /// Changes the settings, saves them, and tells the loop. A failed save is reported and
-    /// the change still applies for this run.
-    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), String> {
-        let snapshot = {
-            let mut settings = self.settings.write().unwrap_or_else(|e| e.into_inner());
-            change(&mut settings);
-            settings.clone()
-        };
-        let _ = self.events.send(Event::SettingsChanged);
-        self.store.save(&snapshot).map_err(|e| e.to_string())
+    pub fn settings_file(&self) -> PathBuf {
+        self.store.path().to_path_buf()
+    }
+
+    /// Puts `new` in force, tells the loop, and saves it. A failed save is returned and the
+    /// change still applies for this run. Only the controller's apply path calls this.
+    pub fn replace_settings(&self, new: Settings) -> Result<(), SettingsError> {
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
+        self.send(Event::SettingsChanged);
+        self.store.save(&new)
     }
 
     pub fn send(&self, event: Event) {
@@ -101,10 +136,25 @@ impl AppCore {
         history.as_ref()?.last().ok().flatten()
     }
 
-    pub fn status(&self) -> StatusView {
-        self.status
+    /// The coordinator's state, for `/v1/dictation/status`.
+    pub fn status(&self) -> Status {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn publish_status(&self, status: Status) {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner()) = status;
+    }
+
+    pub fn engine_availability(&self) -> EngineAvailability {
+        self.engine
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Records whether a model is usable and wakes a dictation that waits for one.
+    pub fn set_engine_availability(&self, availability: EngineAvailability) {
+        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = availability;
+        self.send(Event::EngineChanged);
     }
 }

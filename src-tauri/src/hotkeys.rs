@@ -7,26 +7,32 @@
 //! says to bind a desktop shortcut to `noi-desktop --toggle` there.
 
 use std::sync::Mutex;
+use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use noi_desktop_core::coordinator::Message;
 use noi_desktop_core::hotkey::Accelerator;
-use tauri::{AppHandle, Manager};
+use noi_desktop_core::messages::Problem;
+use tauri::AppHandle;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutEvent, ShortcutState};
 
-use crate::core::{AppCore, Event};
+use crate::core::Event;
 
+/// The dictation hotkey and Escape. Each registration carries its own handler, which turns
+/// the key's events into coordinator messages on the loop's channel.
 pub struct Hotkeys {
     app: AppHandle,
+    events: Sender<Event>,
     /// The registered dictation hotkey, if any.
     current: Mutex<Option<Shortcut>>,
     escape: Shortcut,
 }
 
 impl Hotkeys {
-    pub fn new(app: &AppHandle) -> Hotkeys {
+    pub fn new(app: &AppHandle, events: Sender<Event>) -> Hotkeys {
         Hotkeys {
             app: app.clone(),
+            events,
             current: Mutex::new(None),
             escape: "Escape".parse().expect("Escape is a valid shortcut"),
         }
@@ -34,16 +40,27 @@ impl Hotkeys {
 
     /// Registers `accelerator` in place of the current hotkey. On failure the old one is
     /// kept registered and the error (for the tray and settings) returned.
-    pub fn set_hotkey(&self, accelerator: &Accelerator) -> Result<(), String> {
+    pub fn set_hotkey(&self, accelerator: &Accelerator) -> Result<(), Problem> {
         let shortcut = to_shortcut(accelerator)?;
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if current.as_ref() == Some(&shortcut) {
             return Ok(());
         }
         let manager = self.app.global_shortcut();
+        let events = self.sender();
         manager
-            .register(shortcut)
-            .map_err(|e| format!("{e} (another app may use {accelerator}; choose another)"))?;
+            .on_shortcut(shortcut, move |_, _, event| {
+                let at = Instant::now();
+                let message = match event.state {
+                    ShortcutState::Pressed => Message::HotkeyPressed { at },
+                    ShortcutState::Released => Message::HotkeyReleased { at },
+                };
+                let _ = events.send(Event::Coordinator(message));
+            })
+            .map_err(|e| Problem::HotkeyUnavailable {
+                combo: accelerator.to_string(),
+                detail: e.to_string(),
+            })?;
         if let Some(old) = current.replace(shortcut) {
             let _ = manager.unregister(old);
         }
@@ -51,7 +68,8 @@ impl Hotkeys {
         Ok(())
     }
 
-    /// "Pause hotkey": unregisters it until [`Hotkeys::set_hotkey`] is called again.
+    /// "Pause hotkey", or the recorder listening: unregisters it until
+    /// [`Hotkeys::set_hotkey`] is called again.
     pub fn pause(&self) {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = current.take() {
@@ -62,7 +80,12 @@ impl Hotkeys {
     pub fn set_escape(&self, registered: bool) {
         let manager = self.app.global_shortcut();
         let result = if registered {
-            manager.register(self.escape)
+            let events = self.sender();
+            manager.on_shortcut(self.escape, move |_, _, event: ShortcutEvent| {
+                if event.state == ShortcutState::Pressed {
+                    let _ = events.send(Event::Coordinator(Message::Escape));
+                }
+            })
         } else {
             manager.unregister(self.escape)
         };
@@ -71,45 +94,20 @@ impl Hotkeys {
         }
     }
 
-    fn is_hotkey(&self, shortcut: &Shortcut) -> bool {
-        self.current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            == Some(shortcut)
-    }
-}
-
-/// The plugin's handler: every hotkey event becomes a coordinator message.
-pub fn on_shortcut(app: &AppHandle, shortcut: &Shortcut, event: ShortcutEvent) {
-    let at = Instant::now();
-    let (Some(core), Some(hotkeys)) = (
-        app.try_state::<std::sync::Arc<AppCore>>(),
-        app.try_state::<std::sync::Arc<Hotkeys>>(),
-    ) else {
-        return;
-    };
-    let message = if *shortcut == hotkeys.escape {
-        (event.state == ShortcutState::Pressed).then_some(Message::Escape)
-    } else if hotkeys.is_hotkey(shortcut) {
-        Some(match event.state {
-            ShortcutState::Pressed => Message::HotkeyPressed { at },
-            ShortcutState::Released => Message::HotkeyReleased { at },
-        })
-    } else {
-        None
-    };
-    if let Some(message) = message {
-        core.send(Event::Coordinator(message));
+    fn sender(&self) -> Sender<Event> {
+        self.events.clone()
     }
 }
 
 /// Our accelerator ("Ctrl+Alt+Space") as the plugin's shortcut type.
-pub fn to_shortcut(accelerator: &Accelerator) -> Result<Shortcut, String> {
+pub fn to_shortcut(accelerator: &Accelerator) -> Result<Shortcut, Problem> {
     accelerator
         .to_string()
-        .parse()
-        .map_err(|e| format!("{accelerator} cannot be registered as a global shortcut: {e}"))
+        .parse::<Shortcut>()
+        .map_err(|e| Problem::HotkeyUnavailable {
+            combo: accelerator.to_string(),
+            detail: e.to_string(),
+        })
 }
 
 #[cfg(test)]

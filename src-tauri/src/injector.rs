@@ -44,7 +44,10 @@ enum SavedClipboard {
 /// A restore waiting for its delay (the target must have read our text first).
 struct PendingRestore {
     ours: String,
-    saved: SavedClipboard,
+    /// The user's clipboard, when there was one to put back.
+    saved: Option<SavedClipboard>,
+    /// The user's PRIMARY selection, when the paste went through it (xterm, urxvt).
+    primary: Option<String>,
     due: Instant,
 }
 
@@ -128,12 +131,18 @@ impl Injector {
                 restore_clipboard,
             } => {
                 self.set_clipboard(text)?;
+                let primary = match keys {
+                    PasteKeys::ShiftInsertPrimary => Some(self.set_primary(text)?),
+                    _ => None,
+                };
                 // Some targets read the clipboard lazily: give the new owner a moment to
                 // register before the keys arrive.
                 std::thread::sleep(paste_delay);
                 self.press_paste(keys)?;
-                if restore_clipboard && let Some(saved) = saved {
-                    self.schedule_restore(text, saved, restore_delay);
+                let saved = saved.filter(|_| restore_clipboard);
+                let primary = primary.flatten();
+                if saved.is_some() || primary.is_some() {
+                    self.schedule_restore(text, saved, primary, restore_delay);
                 }
             }
         }
@@ -149,6 +158,18 @@ impl Injector {
         clipboard
             .set_text(text)
             .map_err(|e| InjectError::Clipboard(e.to_string()))
+    }
+
+    /// Puts `text` on the PRIMARY selection too (what Shift+Insert pastes in the X terminals
+    /// that paste no clipboard); returns what the selection held before, to put back.
+    fn set_primary(&self, text: &str) -> Result<Option<String>, InjectError> {
+        let mut clipboard = self.clipboard.lock().unwrap_or_else(|e| e.into_inner());
+        let clipboard = clipboard
+            .as_mut()
+            .ok_or_else(|| InjectError::Clipboard("no clipboard on this session".into()))?;
+        let before = primary::get(clipboard);
+        primary::set(clipboard, text).map_err(|e| InjectError::Clipboard(e.to_string()))?;
+        Ok(before)
     }
 
     fn save_clipboard(&self) -> Result<Option<SavedClipboard>, InjectError> {
@@ -168,11 +189,18 @@ impl Injector {
         self.probe.as_ref().is_some_and(|p| p.clipboard_has_owner())
     }
 
-    fn schedule_restore(self: &Arc<Self>, ours: &str, saved: SavedClipboard, delay: Duration) {
+    fn schedule_restore(
+        self: &Arc<Self>,
+        ours: &str,
+        saved: Option<SavedClipboard>,
+        primary: Option<String>,
+        delay: Duration,
+    ) {
         let due = Instant::now() + delay;
         *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingRestore {
             ours: ours.to_owned(),
             saved,
+            primary,
             due,
         });
         let injector = Arc::clone(self);
@@ -202,10 +230,22 @@ impl Injector {
         }
     }
 
-    /// Puts the user's clipboard back, unless something else was copied meanwhile.
+    /// Puts the user's clipboard (and PRIMARY selection) back, unless something else was
+    /// copied (or selected) meanwhile.
     fn restore(&self, restore: PendingRestore) {
         let mut clipboard = self.clipboard.lock().unwrap_or_else(|e| e.into_inner());
         let Some(clipboard) = clipboard.as_mut() else {
+            return;
+        };
+        if let Some(before) = restore.primary {
+            let current = primary::get(clipboard);
+            if clipboard_still_ours(current.as_deref(), &restore.ours)
+                && let Err(error) = primary::set(clipboard, &before)
+            {
+                tracing::warn!("could not restore the primary selection: {error}");
+            }
+        }
+        let Some(saved) = restore.saved else {
             return;
         };
         let current = clipboard.get_text().ok();
@@ -213,7 +253,7 @@ impl Injector {
             tracing::debug!("clipboard changed since the paste; not restoring it");
             return;
         }
-        let result = match restore.saved {
+        let result = match saved {
             SavedClipboard::Text {
                 text,
                 html: Some(html),
@@ -231,6 +271,9 @@ impl Injector {
     }
 
     fn press_paste(&self, keys: PasteKeys) -> Result<(), InjectError> {
+        if keys == PasteKeys::ShiftInsertPrimary {
+            return self.with_keyboard(press_shift_insert);
+        }
         self.with_keyboard(|enigo| {
             enigo.key(Key::Control, Direction::Press)?;
             if keys == PasteKeys::CtrlShiftV {
@@ -258,5 +301,55 @@ impl Injector {
             .as_mut()
             .ok_or_else(|| InjectError::Keyboard("no keyboard injection on this session".into()))?;
         action(enigo).map_err(|e| InjectError::Keyboard(e.to_string()))
+    }
+}
+
+/// Shift+Insert: xterm's and urxvt's paste of the PRIMARY selection.
+#[cfg(any(target_os = "windows", all(unix, not(target_os = "macos"))))]
+fn press_shift_insert(enigo: &mut Enigo) -> enigo::InputResult<()> {
+    enigo.key(Key::Shift, Direction::Press)?;
+    let pressed = enigo.key(Key::Insert, Direction::Click);
+    enigo.key(Key::Shift, Direction::Release)?;
+    pressed
+}
+
+/// No Insert key to send here; the X terminals that need it do not run on macOS.
+#[cfg(target_os = "macos")]
+fn press_shift_insert(_: &mut Enigo) -> enigo::InputResult<()> {
+    Ok(())
+}
+
+/// The X11 PRIMARY selection (what the terminals' Shift+Insert pastes).
+#[cfg(all(unix, not(target_os = "macos")))]
+mod primary {
+    use arboard::{Clipboard, GetExtLinux, LinuxClipboardKind, SetExtLinux};
+
+    pub fn get(clipboard: &mut Clipboard) -> Option<String> {
+        clipboard
+            .get()
+            .clipboard(LinuxClipboardKind::Primary)
+            .text()
+            .ok()
+    }
+
+    pub fn set(clipboard: &mut Clipboard, text: &str) -> Result<(), arboard::Error> {
+        clipboard
+            .set()
+            .clipboard(LinuxClipboardKind::Primary)
+            .text(text.to_owned())
+    }
+}
+
+/// Other systems have no PRIMARY selection; the terminals that need it are X11 ones.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+mod primary {
+    use arboard::Clipboard;
+
+    pub fn get(_: &mut Clipboard) -> Option<String> {
+        None
+    }
+
+    pub fn set(_: &mut Clipboard, _: &str) -> Result<(), arboard::Error> {
+        Ok(())
     }
 }

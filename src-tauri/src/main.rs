@@ -1,13 +1,17 @@
-//! `noi-desktop`: Nói's desktop app. See `app` for the wiring and DESIGN.md for the shape.
+//! `noi-desktop`: Nói's desktop app. `app` wires it, `desktop` is the controller that owns
+//! every part; docs/architecture.md ("The desktop app") has the event flow.
 
 mod api;
 mod app;
 mod capture;
 mod coordinator_loop;
 mod core;
+mod desktop;
 mod hotkeys;
 mod injector;
 mod launch_args;
+mod level_meter;
+mod model_service;
 mod models;
 mod settings_commands;
 mod settings_window;

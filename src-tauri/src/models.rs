@@ -1,55 +1,21 @@
-//! The app's speech model: loading the active one into the shared engine slot (dictation and
-//! the API use the same), switching, and the first-run download of the default model.
+//! Loading the speech model into the shared engine slot (dictation and the API use the same
+//! one), and the catalog's default model as the first-run offer. Installing is
+//! `model_service`'s job.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use noi_desktop_core::tray_status::{DownloadOffer, ModelState};
 use noi_engine::Recognizer;
 use noi_engine::model::ModelOptions;
-use noi_models::{Catalog, Event as InstallEvent, InstallOptions, Installer, ModelStore};
+use noi_models::{Catalog, ModelError, ModelStore};
 use noi_server::Engine;
 
-use crate::core::AppCore;
-
-/// What the tray shows about models.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelState {
-    Loaded(String),
-    /// Nothing installed: the tray offers the default model.
-    NoneInstalled {
-        offer: DownloadOffer,
-    },
-    Downloading {
-        id: String,
-        percent: Option<u8>,
-    },
-    Failed(String),
-}
-
-/// The default model as offered on first run: what it is, how big, under which licence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DownloadOffer {
-    pub id: String,
-    pub name: String,
-    pub size_mb: u64,
-    pub license: String,
-}
-
-impl DownloadOffer {
-    /// The tray's menu text, e.g. "Download the Vietnamese model (zipformer-vi-int8, 71 MB,
-    /// Apache-2.0)…".
-    pub fn label(&self) -> String {
-        format!(
-            "Download speech model {} ({} MB, {})…",
-            self.id, self.size_mb, self.license
-        )
-    }
-}
+use crate::core::{AppCore, EngineAvailability};
 
 /// Ids of the installed models.
 pub fn installed_ids() -> Vec<String> {
     ModelStore::open_default()
-        .map(|store| store.installed().into_iter().map(|m| m.id).collect())
+        .map(|store| store.installed_ids())
         .unwrap_or_default()
 }
 
@@ -66,23 +32,38 @@ pub fn default_offer() -> Option<DownloadOffer> {
 }
 
 /// Loads the model the settings name (or `--model-dir`, or the default installed one) into
-/// the engine slot. Loading takes a second or two; call off the UI thread.
+/// the engine slot, and records whether dictation can run. Takes a second or two: call it off
+/// the UI thread. A dictation started meanwhile keeps its audio until this ends.
 pub fn load_active(core: &AppCore) -> ModelState {
+    core.set_engine_availability(EngineAvailability::Loading);
     core.server.set_installed(installed_ids());
+    let state = load(core);
+    let availability = match &state {
+        ModelState::Loaded(_) => EngineAvailability::Ready,
+        ModelState::NoneInstalled { .. } => EngineAvailability::Unavailable(
+            "no speech model is installed: choose \"Download speech model\" in the tray menu"
+                .into(),
+        ),
+        ModelState::Failed(reason) => EngineAvailability::Unavailable(reason.clone()),
+        ModelState::Loading => EngineAvailability::Loading,
+    };
+    core.set_engine_availability(availability);
+    state
+}
+
+fn load(core: &AppCore) -> ModelState {
     let active = core.settings().model.active;
     let resolved =
         noi_models::resolve_model(core.model_dir.as_deref(), active.as_deref()).or_else(|error| {
             match (&active, &error) {
                 // A chosen model that was removed: fall back to whatever is installed.
-                (Some(_), noi_models::ModelError::NotInstalled { .. }) => {
-                    noi_models::resolve_model(None, None)
-                }
+                (Some(_), ModelError::NotInstalled { .. }) => noi_models::resolve_model(None, None),
                 _ => Err(error),
             }
         });
     let resolved = match resolved {
         Ok(resolved) => resolved,
-        Err(noi_models::ModelError::NoModelInstalled { .. }) => {
+        Err(ModelError::NoModelInstalled { .. }) => {
             core.server.set_engine(None);
             return match default_offer() {
                 Some(offer) => {
@@ -107,54 +88,4 @@ pub fn load_active(core: &AppCore) -> ModelState {
             resolved.dir.display()
         )),
     }
-}
-
-/// Downloads and installs catalog model `id`, reporting progress, then makes it active and
-/// loads it. `cancel` stops the download (the partial file is kept for a later resume).
-pub fn download_and_activate(
-    core: &AppCore,
-    id: &str,
-    cancel: Arc<AtomicBool>,
-    progress: &dyn Fn(ModelState),
-) -> ModelState {
-    let result = (|| -> Result<(), String> {
-        let store = ModelStore::open_default().map_err(|e| e.to_string())?;
-        let catalog = Catalog::load_default().map_err(|e| e.to_string())?;
-        let mut options = InstallOptions::from_env();
-        options.download.cancel = Some(Arc::clone(&cancel));
-        let installer = Installer {
-            store: &store,
-            catalog: &catalog,
-            options,
-        };
-        let mut last_percent = None;
-        installer
-            .download(id, &mut |event| {
-                if let InstallEvent::Downloaded { done, total } = event {
-                    let percent = total
-                        .filter(|&t| t > 0)
-                        .map(|t| (done.saturating_mul(100) / t).min(100) as u8);
-                    if percent != last_percent {
-                        last_percent = percent;
-                        progress(ModelState::Downloading {
-                            id: id.to_owned(),
-                            percent,
-                        });
-                    }
-                }
-            })
-            .map_err(|e| e.to_string())?;
-        Ok(())
-    })();
-    if let Err(error) = result {
-        if cancel.load(Ordering::Relaxed) {
-            return ModelState::Failed("download cancelled; choose it again to resume".into());
-        }
-        return ModelState::Failed(error);
-    }
-    let owned = id.to_owned();
-    if let Err(error) = core.update_settings(|s| s.model.active = Some(owned)) {
-        tracing::warn!("cannot save the settings: {error}");
-    }
-    load_active(core)
 }

@@ -1,15 +1,18 @@
-//! What the settings window (ui/) may ask of the app: typed commands in, events out.
+//! What the settings window (ui/) may ask of the app: typed commands in; events out go through
+//! `settings_window::emit`. Every command reaches the app through the [`Desktop`] controller
+//! in Tauri's managed state.
 //!
-//! - [`preferences`]: the settings themselves (read, change, hotkey check, API token), the UI
-//!   language, and the watcher that pushes every change (the tray's included) to the window.
+//! - [`preferences`]: the settings themselves (read, change, hotkey check, API token) and the
+//!   UI language.
 //! - [`devices`]: the microphone list and the live level meter.
 //! - [`model_manager`]: the catalog with installed state; downloads with progress and cancel,
-//!   installs from a local file, removal.
+//!   installs from a local file, removal (all through the one model service).
 //! - [`history_view`]: recent transcripts, copy, delete, clear.
 //! - [`recorder`]: the global hotkey let go while the hotkey recorder listens.
 //!
-//! Long work (downloads, installs) runs on its own thread and reports through events, so a
-//! command never keeps the window waiting. Events go to the settings window only.
+//! Errors are typed ([`Problem`]) up to here; a command's answer carries them as text in the
+//! window's language. Long work (downloads, installs) runs on its own thread and reports
+//! through events, so a command never keeps the window waiting.
 
 pub mod devices;
 pub mod history_view;
@@ -17,24 +20,10 @@ pub mod model_manager;
 pub mod preferences;
 pub mod recorder;
 
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Wry};
+use noi_desktop_core::messages::{Lang, Localize, Problem};
+use tauri::Wry;
 
-use crate::settings_window;
-
-/// Event names, shared with ui/app.js.
-pub mod events {
-    /// The settings changed (here, in the tray, or by a download): payload `Settings`.
-    pub const SETTINGS_CHANGED: &str = "settings:changed";
-    /// A transcript was added or removed: no payload; the window asks for the list again.
-    pub const HISTORY_CHANGED: &str = "settings:history-changed";
-    /// The microphone's level while the meter runs: payload [`super::devices::Level`].
-    pub const LEVEL: &str = "settings:level";
-    /// A model install's progress: payload [`super::model_manager::Progress`].
-    pub const MODEL_PROGRESS: &str = "settings:model-progress";
-    /// A model install ended: payload [`super::model_manager::Finished`].
-    pub const MODEL_FINISHED: &str = "settings:model-finished";
-}
+use crate::desktop::Desktop;
 
 /// Every command the window may call, for the builder's `invoke_handler`.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'static {
@@ -63,9 +52,30 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'st
     ]
 }
 
-/// Sends an event to the settings window (nobody else listens).
-fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: T) {
-    if let Err(error) = app.emit_to(settings_window::LABEL, event, payload) {
-        tracing::debug!("event {event} not delivered: {error}");
-    }
+/// The window's language: the settings' choice, the system locale deciding when asked to.
+pub fn window_lang(desktop: &Desktop) -> Lang {
+    Lang::from_settings(
+        desktop.settings().general.language,
+        system_locale().as_deref(),
+    )
+}
+
+/// The locale the way POSIX decides it: `LC_ALL`, then `LC_MESSAGES`, then `LANG`.
+pub fn system_locale() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+}
+
+/// A command's error as the window shows it.
+pub fn said(desktop: &Desktop, problem: Problem) -> String {
+    problem.localized(window_lang(desktop))
+}
+
+/// Several problems (an apply where some parts did not take), as one message.
+pub fn said_all(desktop: &Desktop, problems: Vec<Problem>) -> String {
+    let lang = window_lang(desktop);
+    let texts: Vec<String> = problems.iter().map(|p| p.localized(lang)).collect();
+    texts.join("; ")
 }

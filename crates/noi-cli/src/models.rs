@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use noi_models::{Catalog, CatalogModel, Event, InstallOptions, Installer, ModelError, ModelStore};
+use noi_models::{Catalog, CatalogModel, Event, Installer, ModelError, ModelStore};
 use serde_json::json;
 
 /// Exit code of a download stopped by Ctrl-C (128 + SIGINT, as shells report it).
@@ -65,11 +65,7 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
         None => Catalog::load_default()?,
     };
     let store = ModelStore::open_default()?;
-    let installer = Installer {
-        store: &store,
-        catalog: &catalog,
-        options: InstallOptions::from_env(),
-    };
+    let installer = Installer::new(&store, &catalog, None);
     match args.command {
         ModelsCommand::List { json } => list(&store, &catalog, json),
         ModelsCommand::Download { id } => download(installer, &id),

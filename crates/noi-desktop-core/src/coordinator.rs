@@ -220,6 +220,17 @@ pub enum Failure {
     Injection(String),
 }
 
+impl Failure {
+    /// The reason, as the tray's status line and the overlay show it.
+    pub fn reason(&self) -> &str {
+        match self {
+            Failure::Capture(reason) | Failure::Engine(reason) | Failure::Injection(reason) => {
+                reason
+            }
+        }
+    }
+}
+
 /// The coarse state, for the API's `/v1/dictation/status` and the tray.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -233,6 +244,29 @@ pub enum Status {
     /// Saving and inserting the text.
     Injecting,
     Error,
+}
+
+impl Status {
+    /// The API's four state names (docs/api.md, `/v1/dictation/status`): starting counts as
+    /// recording, injecting as finishing.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Starting | Status::Recording => "recording",
+            Status::Finishing | Status::Injecting => "finishing",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The words the tray shows beside a state icon: what is happening, or the failure's reason.
+pub fn state_detail(indicator: Indicator, failure: Option<&Failure>) -> String {
+    match indicator {
+        Indicator::Idle => "ready".into(),
+        Indicator::Recording => "recording".into(),
+        Indicator::Busy => "transcribing".into(),
+        Indicator::Error => failure.map_or_else(|| "error".into(), |f| f.reason().to_owned()),
+    }
 }
 
 /// How the hotkey relates to the current recording.
@@ -727,6 +761,33 @@ impl Step<'_> {
     fn fail(&mut self, failure: Failure) {
         self.state.phase = Phase::Error(failure);
         self.effects.push(Effect::ShowState(Indicator::Error));
+    }
+}
+
+#[cfg(test)]
+mod naming_tests {
+    use super::*;
+
+    #[test]
+    fn api_names_fold_the_inner_states() {
+        assert_eq!(Status::Starting.api_name(), "recording");
+        assert_eq!(Status::Injecting.api_name(), "finishing");
+        assert_eq!(Status::Idle.api_name(), "idle");
+        assert_eq!(Status::Error.api_name(), "error");
+    }
+
+    #[test]
+    fn an_error_detail_is_the_failure_reason() {
+        let failure = Failure::Capture("microphone unplugged".into());
+        assert_eq!(
+            state_detail(Indicator::Error, Some(&failure)),
+            "microphone unplugged"
+        );
+        assert_eq!(state_detail(Indicator::Error, None), "error");
+        assert_eq!(
+            state_detail(Indicator::Busy, Some(&failure)),
+            "transcribing"
+        );
     }
 }
 

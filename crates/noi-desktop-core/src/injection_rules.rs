@@ -33,6 +33,10 @@ pub enum PasteKeys {
     /// Terminals: Ctrl+V is a control character there (literal-next in shells, block select in
     /// vim), so terminal emulators paste with Ctrl+Shift+V.
     CtrlShiftV,
+    /// The X terminals that paste no clipboard on any key by default (xterm, uxterm, urxvt,
+    /// the rxvt family): Shift+Insert pastes the PRIMARY selection there, so the text goes on
+    /// the PRIMARY selection as well as the clipboard.
+    ShiftInsertPrimary,
 }
 
 /// What the clipboard held before we touched it, as far as the shell could read it.
@@ -67,7 +71,8 @@ pub struct Window<'a> {
 
 /// Decides how to deliver a text.
 ///
-/// - Paste into a terminal uses Ctrl+Shift+V.
+/// - Paste into a terminal uses Ctrl+Shift+V, or Shift+Insert with the PRIMARY selection in
+///   the X terminals that do not paste the clipboard ([`pastes_primary_only`]).
 /// - Paste when the clipboard holds something we cannot put back falls back to typing: UX.md
 ///   says never to lose what the user copied, and typing leaves the clipboard alone.
 /// - The clipboard is restored only if there was something to restore; after an empty
@@ -84,6 +89,7 @@ pub fn choose_method(
         OutputMode::Paste if previous == ClipboardContent::Unsavable => Method::Type,
         OutputMode::Paste => Method::Paste {
             keys: match target {
+                Some(window) if pastes_primary_only(window) => PasteKeys::ShiftInsertPrimary,
                 Some(window) if is_terminal(window) => PasteKeys::CtrlShiftV,
                 _ => PasteKeys::CtrlV,
             },
@@ -148,6 +154,25 @@ pub fn is_terminal(window: Window<'_>) -> bool {
     [window.class, window.name]
         .into_iter()
         .any(|name| TERMINALS.contains(&normalise_window_name(name).as_str()))
+}
+
+/// Terminals whose default key bindings paste only the PRIMARY selection (Shift+Insert):
+/// Ctrl+Shift+V types a control character in them, and nothing pastes the clipboard.
+const PRIMARY_ONLY_TERMINALS: &[&str] = &[
+    "xterm",
+    "uxterm",
+    "urxvt",
+    "rxvt",
+    "rxvt-unicode",
+    "eterm",
+    "aterm",
+];
+
+/// Whether the window is a terminal that pastes with Shift+Insert from the PRIMARY selection.
+pub fn pastes_primary_only(window: Window<'_>) -> bool {
+    [window.class, window.name]
+        .into_iter()
+        .any(|name| PRIMARY_ONLY_TERMINALS.contains(&normalise_window_name(name).as_str()))
 }
 
 fn normalise_window_name(name: &str) -> String {
@@ -329,6 +354,36 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn x_terminals_without_clipboard_paste_get_shift_insert() {
+        let text = ClipboardContent::Text;
+        // WM_CLASS as xterm, uxterm and urxvt set it (instance, class).
+        for (instance, class) in [("xterm", "XTerm"), ("uxterm", "UXTerm"), ("urxvt", "URxvt")] {
+            let method = choose_method(OutputMode::Paste, window(class, instance), text);
+            assert_eq!(
+                method,
+                Method::Paste {
+                    keys: PasteKeys::ShiftInsertPrimary,
+                    restore_clipboard: true
+                },
+                "{class}"
+            );
+        }
+        for class in ["kitty", "gnome-terminal-server", "st-256color", "konsole"] {
+            let method = choose_method(OutputMode::Paste, window(class, "~"), text);
+            assert!(
+                matches!(
+                    method,
+                    Method::Paste {
+                        keys: PasteKeys::CtrlShiftV,
+                        ..
+                    }
+                ),
+                "{class}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@
 //! - [`injection_rules`]: paste, type or copy; Ctrl+Shift+V in terminals; clipboard restore;
 //!   spacing between dictations.
 //! - [`settings`]: the typed settings file (`~/.config/noi/settings.toml`).
+//! - [`settings_patch`]: the settings window's edits merged into the settings and checked.
+//! - [`tray_status`]: the tray's status line and icon.
+//! - [`messages`]: errors and conflicts in the window's language (English or Vietnamese).
 //! - [`history`]: transcripts in SQLite (`~/.local/share/noi/history.sqlite3`).
 //! - [`api_discovery`]: `api.json` (port, token, pid) for local clients, port choice, tokens.
 //!
@@ -31,4 +34,7 @@ mod fsutil;
 pub mod history;
 pub mod hotkey;
 pub mod injection_rules;
+pub mod messages;
 pub mod settings;
+pub mod settings_patch;
+pub mod tray_status;

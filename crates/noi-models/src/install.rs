@@ -50,7 +50,24 @@ pub struct Installer<'a> {
     pub options: InstallOptions,
 }
 
-impl Installer<'_> {
+impl<'a> Installer<'a> {
+    /// An installer over `store` and `catalog` with the environment's options
+    /// ([`InstallOptions::from_env`]) and, when given, a flag that cancels its download (the
+    /// partial file is kept for a resume). Every door builds its installer here.
+    pub fn new(
+        store: &'a ModelStore,
+        catalog: &'a Catalog,
+        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Installer<'a> {
+        let mut options = InstallOptions::from_env();
+        options.download.cancel = cancel;
+        Installer {
+            store,
+            catalog,
+            options,
+        }
+    }
+
     /// Downloads catalog model `id` (resuming a partial download) and installs it.
     pub fn download(&self, id: &str, on_event: OnEvent) -> Result<Installed> {
         let model = self.catalog.require(id)?;

@@ -105,6 +105,11 @@ impl ModelStore {
         models
     }
 
+    /// The ids of the installed models, sorted (what model pickers list).
+    pub fn installed_ids(&self) -> Vec<String> {
+        self.installed().into_iter().map(|m| m.id).collect()
+    }
+
     pub fn get(&self, id: &str) -> Option<InstalledModel> {
         self.path_of(id).map(|_| self.describe(id))
     }

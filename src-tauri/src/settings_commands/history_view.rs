@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use noi_desktop_core::history::{Delivery, Entry, History, TranscriptId};
+use noi_desktop_core::messages::Problem;
 use serde::Serialize;
 use tauri::State;
 
-use crate::core::AppCore;
+use super::said;
+use crate::desktop::Desktop;
 
 /// At most this many entries are listed (the window is for recent ones).
 const MAX_LISTED: usize = 200;
@@ -52,51 +54,49 @@ impl From<Entry> for EntryView {
 
 /// Runs `f` on the open history; an error when it could not be opened at start.
 fn with_history<T>(
-    core: &AppCore,
+    desktop: &Desktop,
     f: impl FnOnce(&mut History) -> Result<T, noi_desktop_core::history::HistoryError>,
 ) -> Result<T, String> {
-    let mut history = core.history.lock().unwrap_or_else(|e| e.into_inner());
-    let history = history.as_mut().ok_or(
-        "the history database could not be opened at start: see the log, then restart Nói",
-    )?;
-    f(history).map_err(|e| e.to_string())
-}
-
-/// The newest entry's id, for the watcher to notice new dictations.
-pub fn newest_id(core: &AppCore) -> Option<i64> {
-    with_history(core, |h| h.last())
-        .ok()
-        .flatten()
-        .map(|e| e.id.0)
+    let mut history = desktop
+        .core
+        .history
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let Some(history) = history.as_mut() else {
+        return Err(said(desktop, Problem::HistoryUnavailable));
+    };
+    f(history).map_err(|e| said(desktop, Problem::History(e.to_string())))
 }
 
 #[tauri::command(async)]
 pub fn list_history(
-    core: State<'_, Arc<AppCore>>,
+    desktop: State<'_, Arc<Desktop>>,
     limit: Option<usize>,
 ) -> Result<Vec<EntryView>, String> {
     let limit = limit.unwrap_or(50).min(MAX_LISTED);
-    let entries = with_history(&core, |h| h.recent(limit))?;
+    let entries = with_history(&desktop, |h| h.recent(limit))?;
     Ok(entries.into_iter().map(EntryView::from).collect())
 }
 
 /// Puts entry `id`'s text on the clipboard.
 #[tauri::command(async)]
-pub fn copy_history_entry(core: State<'_, Arc<AppCore>>, id: i64) -> Result<(), String> {
-    let entry = with_history(&core, |h| h.get(TranscriptId(id)))?
-        .ok_or("that transcript is gone (deleted or past its retention)")?;
-    core.injector
+pub fn copy_history_entry(desktop: State<'_, Arc<Desktop>>, id: i64) -> Result<(), String> {
+    let entry = with_history(&desktop, |h| h.get(TranscriptId(id)))?
+        .ok_or_else(|| said(&desktop, Problem::TranscriptGone))?;
+    desktop
+        .core
+        .injector
         .set_clipboard(&entry.text)
-        .map_err(|e| e.to_string())
+        .map_err(|e| said(&desktop, Problem::Clipboard(e.to_string())))
 }
 
 #[tauri::command(async)]
-pub fn delete_history_entry(core: State<'_, Arc<AppCore>>, id: i64) -> Result<bool, String> {
-    with_history(&core, |h| h.delete(TranscriptId(id)))
+pub fn delete_history_entry(desktop: State<'_, Arc<Desktop>>, id: i64) -> Result<bool, String> {
+    with_history(&desktop, |h| h.delete(TranscriptId(id)))
 }
 
 /// Deletes every transcript (and recording); returns how many.
 #[tauri::command(async)]
-pub fn clear_history(core: State<'_, Arc<AppCore>>) -> Result<usize, String> {
-    with_history(&core, |h| h.clear())
+pub fn clear_history(desktop: State<'_, Arc<Desktop>>) -> Result<usize, String> {
+    with_history(&desktop, |h| h.clear())
 }
