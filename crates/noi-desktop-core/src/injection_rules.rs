@@ -68,8 +68,9 @@ pub struct Window<'a> {
 /// Decides how to deliver a text.
 ///
 /// - Paste into a terminal uses Ctrl+Shift+V.
-/// - Paste when the clipboard holds something we cannot put back falls back to typing: UX.md
-///   says never to lose what the user copied, and typing leaves the clipboard alone.
+/// - Paste when the clipboard holds something we cannot put back falls back to typing: what
+///   the user copied is never lost (docs/desktop.md, "Output: paste, type, copy"), and typing
+///   leaves the clipboard alone.
 /// - The clipboard is restored only if there was something to restore; after an empty
 ///   clipboard, leaving our text there is more useful than clearing it.
 /// - An unknown focused window (Wayland hides it) gets Ctrl+V, right for almost every app.
