@@ -6,10 +6,11 @@
 For every 16 kHz WAV (other rates are skipped: sherpa resamples them internally), whole (<= 20 s)
 and as a 4 s cut starting mid-speech, it computes kaldi-native-fbank features (no padding of any
 kind), runs the tiny encoder in numpy (make_tiny_model.py), then greedy search and modified beam
-search (beam 4) as described in ENGINE.md, and compares token ids, timestamps and ys_log_probs
-with sherpa_onnx.OfflineRecognizer. Both tiny-model (fp32) and tiny-model-int8 are checked; the
-int8 one emulates onnxruntime's DynamicQuantizeLinear + MatMulInteger, so it only agrees if the
-joiner is run ONCE per frame on all beam hypotheses together (the activation scale is per call).
+search (beam 4) as described in docs/engine.md ("Decoding"), and compares token ids, timestamps
+and ys_log_probs with sherpa_onnx.OfflineRecognizer. Both tiny-model (fp32) and tiny-model-int8
+are checked; the int8 one emulates onnxruntime's DynamicQuantizeLinear + MatMulInteger, so it
+only agrees if the joiner is run ONCE per frame on all beam hypotheses together (the activation
+scale is per call).
 Agreement shows sherpa-onnx does exactly "fbank -> encoder -> search". Exit status 1 on mismatch.
 """
 import glob

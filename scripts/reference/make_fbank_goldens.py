@@ -2,8 +2,8 @@
 """Write golden fbank matrices for noi-engine's `features` module.
 
 The reference is the PyPI package `kaldi-native-fbank`, the library sherpa-onnx uses, configured
-the way sherpa-onnx's OfflineStream configures it (see ENGINE.md, "Features"). For every clip this
-writes `<name>.wav` (16 kHz mono PCM16, the exact input both sides read) and `<name>.fbank` into
+the way sherpa-onnx's OfflineStream configures it (see docs/engine.md, "Features"). For every
+clip this writes `<name>.wav` (16 kHz mono PCM16, the exact input both sides read) and `<name>.fbank` into
 crates/noi-engine/tests/data/fbank/, so the Rust test needs no Python.
 
 `.fbank` layout, little endian: the 8 bytes b"NOIFBANK", u32 num_frames, u32 num_bins, then

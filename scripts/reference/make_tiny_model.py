@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build a TINY synthetic offline transducer with the exact ONNX interface of the Vietnamese
-Zipformer bundles (see ENGINE.md "ONNX interface"), for fast, exact tests of the Rust engine.
+Zipformer bundles (see docs/engine.md, "The model bundle"), for fast, exact tests of the Rust
+engine.
 
     .venv/bin/python scripts/reference/make_tiny_model.py [--out-dir crates/noi-engine/tests/data]
 
@@ -80,7 +81,7 @@ def make_weights():
 
 
 def fbank(samples):
-    """Features exactly as sherpa-onnx computes them (ENGINE.md "Features")."""
+    """Features exactly as sherpa-onnx computes them (docs/engine.md, "Features")."""
     o = knf.FbankOptions()
     o.frame_opts.dither = 0.0
     o.frame_opts.snip_edges = False

@@ -1,4 +1,4 @@
-//! `noi serve`: the loopback API (API.md) over one loaded model, until SIGINT or SIGTERM.
+//! `noi serve`: the loopback API (docs/api.md) over one loaded model, until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -73,8 +73,9 @@ pub struct Window<'a> {
 ///
 /// - Paste into a terminal uses Ctrl+Shift+V, or Shift+Insert with the PRIMARY selection in
 ///   the X terminals that do not paste the clipboard ([`pastes_primary_only`]).
-/// - Paste when the clipboard holds something we cannot put back falls back to typing: UX.md
-///   says never to lose what the user copied, and typing leaves the clipboard alone.
+/// - Paste when the clipboard holds something we cannot put back falls back to typing: what
+///   the user copied is never lost (docs/desktop.md, "Output: paste, type, copy"), and typing
+///   leaves the clipboard alone.
 /// - The clipboard is restored only if there was something to restore; after an empty
 ///   clipboard, leaving our text there is more useful than clearing it.
 /// - An unknown focused window (Wayland hides it) gets Ctrl+V, right for almost every app.

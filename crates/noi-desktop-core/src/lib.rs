@@ -8,8 +8,8 @@
 //! Why a separate crate: these are the parts with the tricky cases (auto-repeat races, cancel
 //! while finishing, corrupt settings files, clipboard restore rules), and they test in
 //! milliseconds with plain `cargo test`, with no GTK, WebKitGTK or display to build or run.
-//! DESIGN.md places the desktop in src-tauri; its "where the code finds a better shape" clause
-//! is what this split uses. The shell executes what this crate decides.
+//! The shell executes what this crate decides (docs/architecture.md, "Crates, one job each"
+//! and "The desktop app's event flow").
 //!
 //! Modules, one job each:
 //! - [`coordinator`]: the one owner of Idle → Recording → Finishing (→ Error); a pure

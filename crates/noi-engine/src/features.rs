@@ -1,5 +1,5 @@
 //! Kaldi log-mel filterbank ("fbank") features, numerically matching kaldi-native-fbank, the
-//! library sherpa-onnx uses, with the options sherpa-onnx sets (see ENGINE.md, "Features").
+//! library sherpa-onnx uses, with the options sherpa-onnx sets (see docs/engine.md, "Features").
 //!
 //! The models were trained on these exact features, so every step below mirrors knf's C++ and
 //! its `f32` arithmetic, operation for operation, down to the FFT (kissfft, see [`crate::fft`]).

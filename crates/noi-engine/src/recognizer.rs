@@ -23,7 +23,8 @@ use crate::vad::{VadModel, WINDOW};
 
 pub const SAMPLE_RATE: usize = 16_000;
 
-/// Samples the encoder takes at once: ENGINE.md measures 20.0 s decoding and 20.1 s failing.
+/// Samples the encoder takes at once: 20.0 s decodes, 20.1 s fails (docs/engine.md,
+/// "The 20-second encoder limit").
 pub const MAX_SEGMENT_SAMPLES: usize = 20 * SAMPLE_RATE;
 
 /// Cut segments waiting to be decoded (each at most 20 s of audio, 1.3 MB).
@@ -249,7 +250,8 @@ impl Recognizer {
     }
 }
 
-/// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (ENGINE.md).
+/// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (docs/engine.md,
+/// "The model bundle").
 pub fn encoder_frames(t: usize) -> usize {
     if t < 7 { 0 } else { ((t - 7) / 2).div_ceil(2) }
 }

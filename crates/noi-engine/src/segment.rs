@@ -1,5 +1,6 @@
 //! Cutting a stream of audio into segments the encoder can take: at pauses, and never longer
-//! than the encoder's limit (ENGINE.md: 20.0 s), also when the speaker never pauses.
+//! than the encoder's limit (20.0 s; docs/engine.md, "The 20-second encoder limit"), also
+//! when the speaker never pauses.
 //!
 //! Pure logic over per-window VAD probabilities and energies, so it is unit-tested without a
 //! model. Windows are [`crate::vad::WINDOW`] samples; segments are sample ranges. Segments never

@@ -1,4 +1,5 @@
-//! The API's error answers: `{"error": "...", "code": "...", "retry_after_ms"?}` (API.md).
+//! The API's error answers: `{"error": "...", "code": "...", "retry_after_ms"?}` (docs/api.md,
+//! "Errors").
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,4 +1,4 @@
-//! Nói's loopback API (API.md): phostt's routes and messages with its known defects fixed,
+//! Nói's loopback API (docs/api.md): phostt's routes and messages with its known defects fixed,
 //! an OpenAI-compatible transcription endpoint, and dictation control for the desktop app.
 //!
 //! One engine is shared by every request: whole files take one of a bounded number of slots,

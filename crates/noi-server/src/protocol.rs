@@ -1,4 +1,5 @@
-//! phostt's WebSocket/SSE messages (API.md), byte-compatible with its clients.
+//! phostt's WebSocket/SSE messages (docs/api.md, "WebSocket protocol" and "Server-sent
+//! events"), byte-compatible with its clients.
 
 use noi_engine::transcript::Word;
 use serde::{Deserialize, Serialize};
@@ -77,7 +78,8 @@ impl ServerMessage {
         serde_json::to_string(self).expect("messages always serialise")
     }
 
-    /// The SSE form: like the WebSocket one, but `words` is always present (API.md).
+    /// The SSE form: like the WebSocket one, but `words` is always present (docs/api.md,
+    /// "Server-sent events").
     pub fn to_sse_json(&self) -> String {
         let mut value = serde_json::to_value(self).expect("messages always serialise");
         if matches!(

@@ -1,4 +1,4 @@
-//! The router: every route of API.md behind the [`crate::middleware::guard`] layer.
+//! The router: every route of docs/api.md behind the [`crate::middleware::guard`] layer.
 
 pub mod dictation;
 pub mod info;

@@ -1,5 +1,5 @@
-//! `GET /v1/ws` (and the deprecated `/ws`): phostt's streaming protocol (API.md) over a
-//! [`LiveTranscription`].
+//! `GET /v1/ws` (and the deprecated `/ws`): phostt's streaming protocol (docs/api.md,
+//! "WebSocket protocol") over a [`LiveTranscription`].
 
 use std::time::Duration;
 
@@ -237,7 +237,7 @@ impl Session {
                 self.configure(sample_rate).await;
                 None
             }
-            // Unknown or malformed messages are ignored (API.md).
+            // Unknown or malformed messages are ignored (docs/api.md, "WebSocket protocol").
             Err(_) => None,
         }
     }
