@@ -110,10 +110,11 @@ ensure_desktop_build_deps() {
 
 # What the desktop tests drive the app with: a private X server with a window manager and an
 # XEmbed tray, a private PulseAudio with its ALSA plugin (the microphone), a D-Bus session bus
-# (single instance), xdotool/xclip/xwininfo, ImageMagick for screenshots, and a GTK entry
-# (python3-gi) to dictate into.
+# (single instance), xdotool/xclip/xwininfo, ImageMagick for screenshots, a GTK entry
+# (python3-gi) to dictate into, and xterm/urxvt (terminals that paste only the PRIMARY
+# selection).
 ensure_desktop_test_tools() {
     ensure_apt xvfb openbox trayer xdotool xclip x11-utils imagemagick dbus-daemon \
         pulseaudio pulseaudio-utils libasound2-plugins python3-gi gir1.2-gtk-3.0 \
-        fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver
+        fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver xterm rxvt-unicode
 }

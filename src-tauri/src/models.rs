@@ -51,7 +51,17 @@ pub fn load_active(core: &AppCore) -> ModelState {
     state
 }
 
+/// Test hook: loading takes this much longer (a slow disk, a large model), so the tests can
+/// dictate while it loads.
+const LOAD_DELAY_ENV: &str = "NOI_TEST_MODEL_LOAD_DELAY_MS";
+
 fn load(core: &AppCore) -> ModelState {
+    if let Some(delay) = std::env::var(LOAD_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+    }
     let active = core.settings().model.active;
     let resolved =
         noi_models::resolve_model(core.model_dir.as_deref(), active.as_deref()).or_else(|error| {

@@ -65,11 +65,14 @@ pub fn icon_image(indicator: Indicator) -> Image<'static> {
 pub struct Tray {
     app: AppHandle,
     model: Mutex<TrayModel>,
+    /// The menu's first line, changed in place: rebuilding the menu for every download
+    /// percent would close it under the user's pointer.
+    status_item: Mutex<Option<MenuItem<Wry>>>,
 }
 
 impl Tray {
     pub fn build(app: &AppHandle, model: TrayModel, on_menu: OnMenu) -> tauri::Result<Arc<Tray>> {
-        let menu = build_menu(app, &model)?;
+        let (menu, status_item) = build_menu(app, &model)?;
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(icon_image(model.status.icon()))
             .tooltip(format!("Nói: {}", model.status.status_line()))
@@ -80,6 +83,7 @@ impl Tray {
         Ok(Arc::new(Tray {
             app: app.clone(),
             model: Mutex::new(model),
+            status_item: Mutex::new(Some(status_item)),
         }))
     }
 
@@ -100,6 +104,11 @@ impl Tray {
         let _ = tray.set_tooltip(Some(format!("Nói: {}", after.status.status_line())));
         if menu_differs(&before, &after) {
             self.redraw_menu(&tray, &after);
+        } else if before.status.status_line() != after.status.status_line() {
+            let item = self.status_item.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(item) = item.as_ref() {
+                let _ = item.set_text(after.status.status_line());
+            }
         }
     }
 
@@ -116,19 +125,21 @@ impl Tray {
 
     fn redraw_menu(&self, tray: &TrayIcon, model: &TrayModel) {
         match build_menu(&self.app, model) {
-            Ok(menu) => {
+            Ok((menu, status_item)) => {
                 let _ = tray.set_menu(Some(menu));
+                *self.status_item.lock().unwrap_or_else(|e| e.into_inner()) = Some(status_item);
             }
             Err(error) => tracing::warn!("tray menu: {error}"),
         }
     }
 }
 
-/// Whether anything the menu shows changed (the icon and tooltip are cheaper to set).
+/// Whether the menu's items changed (its first line is set in place; the icon and tooltip
+/// are set on their own).
 fn menu_differs(a: &TrayModel, b: &TrayModel) -> bool {
-    a.status.status_line() != b.status.status_line()
-        || a.status.model != b.status.model
-        || a.status.download != b.status.download
+    let download = |m: &TrayModel| m.status.download.as_ref().map(|d| d.id.clone());
+    a.status.model != b.status.model
+        || download(a) != download(b)
         || a.installed != b.installed
         || a.devices != b.devices
         || a.device_choice != b.device_choice
@@ -136,15 +147,17 @@ fn menu_differs(a: &TrayModel, b: &TrayModel) -> bool {
         || a.status.hotkey_paused != b.status.hotkey_paused
 }
 
-fn build_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<Menu<Wry>> {
+/// The menu, and its first line (the status) to change in place.
+fn build_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<(Menu<Wry>, MenuItem<Wry>)> {
     let menu = Menu::new(app)?;
-    menu.append(&MenuItem::with_id(
+    let status = MenuItem::with_id(
         app,
         ids::STATUS,
         model.status.status_line(),
         false,
         None::<&str>,
-    )?)?;
+    )?;
+    menu.append(&status)?;
     match (&model.status.model, &model.status.download) {
         (_, Some(download)) => menu.append(&MenuItem::with_id(
             app,
@@ -197,7 +210,7 @@ fn build_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<Menu<Wry>> {
         true,
         None::<&str>,
     )?)?;
-    Ok(menu)
+    Ok((menu, status))
 }
 
 fn model_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<Submenu<Wry>> {

@@ -292,3 +292,96 @@ fn a_microphone_that_comes_back_mid_dictation_is_reopened() {
     });
     assert_recording_holds(&desktop, &clip);
 }
+
+/// xterm and urxvt paste no clipboard on Ctrl+Shift+V (nor on any key, by default): the text
+/// goes on the PRIMARY selection too and Shift+Insert pastes it. The terminal's program must
+/// receive exactly the history text, recorded as delivered, and the user's clipboard and
+/// selection come back.
+fn dictate_into_terminal(terminal: &str, clip_name: &str) {
+    let _guard = exclusive();
+    let (Some(mut desktop), Some(clip)) = (Desktop::start(), test_audio(clip_name)) else {
+        return;
+    };
+    let app = App::start(&desktop, &settings("paste"), &tiny_model());
+    let target = desktop.terminal_target(terminal, &format!("noi-{terminal}"));
+    desktop.set_clipboard("the user's clipboard");
+    desktop.set_primary("the user's selection");
+
+    let dictation = dictate(&desktop, &app, &target, &clip);
+    app.wait_state("idle", Duration::from_secs(10));
+    let entry = history(&desktop).last().unwrap().expect("saved to history");
+    assert!(!entry.text.trim().is_empty(), "empty transcript");
+    support::wait_for(
+        "the whole text in the terminal",
+        Duration::from_secs(5),
+        || target.text() == entry.text,
+    );
+    assert!(
+        entry.text.starts_with(&dictation.text),
+        "the terminal first showed {:?}, not a part of {:?}",
+        dictation.text,
+        entry.text
+    );
+    assert_eq!(
+        entry.delivery,
+        noi_desktop_core::history::Delivery::Injected,
+        "history records the delivery"
+    );
+    support::wait_for("the clipboard restored", Duration::from_secs(5), || {
+        desktop.clipboard().as_deref() == Some("the user's clipboard")
+    });
+    support::wait_for("the selection restored", Duration::from_secs(5), || {
+        desktop.primary().as_deref() == Some("the user's selection")
+    });
+    desktop.screenshot(&format!("desktop-{terminal}.png"));
+}
+
+#[test]
+fn paste_reaches_xterm_through_the_primary_selection() {
+    dictate_into_terminal("xterm", "vi_01.wav");
+}
+
+#[test]
+fn paste_reaches_urxvt_through_the_primary_selection() {
+    dictate_into_terminal("urxvt", "vi_02.wav");
+}
+
+/// A dictation started right after launch, while the model still loads: the audio is kept
+/// and transcribed once the model is ready, instead of failing with "no model installed".
+#[test]
+fn a_dictation_while_the_model_loads_is_transcribed_once_it_is_ready() {
+    let _guard = exclusive();
+    let (Some(mut desktop), Some(clip)) = (Desktop::start(), test_audio("vi_01.wav")) else {
+        return;
+    };
+    // Loading takes 8 s longer than it would: long enough to dictate a whole clip meanwhile.
+    let delay = Path::new("8000");
+    let app = support::App::launch_with(
+        &desktop,
+        &settings("paste"),
+        Some(&tiny_model()),
+        &[("NOI_TEST_MODEL_LOAD_DELAY_MS", delay)],
+    );
+    let target = desktop.text_target("noi-target-loading");
+    assert_ne!(
+        app.get("/health").1["status"],
+        "ok",
+        "the model loaded too soon"
+    );
+
+    let dictation = dictate(&desktop, &app, &target, &clip);
+    assert!(
+        app.log()
+            .contains("the model is still loading; the dictation's audio is kept"),
+        "the dictation did not start while the model loaded; log:\n{}",
+        app.log()
+    );
+    app.wait_state("idle", Duration::from_secs(10));
+    let entry = history(&desktop).last().unwrap().expect("saved to history");
+    assert!(!entry.text.trim().is_empty(), "empty transcript");
+    assert_eq!(
+        dictation.text, entry.text,
+        "the target holds the history text"
+    );
+    assert_recording_holds(&desktop, &clip);
+}

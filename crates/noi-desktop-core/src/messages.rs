@@ -59,7 +59,9 @@ pub enum Problem {
     Settings(#[from] SettingsProblem),
     #[error(transparent)]
     Hotkey(#[from] ParseError),
-    #[error("hotkey {combo} is not available ({detail}): another app may use it; choose another")]
+    #[error(
+        "hotkey {combo} is not available ({detail}): another app may use {combo}; choose another"
+    )]
     HotkeyUnavailable { combo: String, detail: String },
     #[error(
         "the settings apply now but could not be saved ({0}); check that the folder is writable"
@@ -209,8 +211,8 @@ impl Localize for Problem {
             Problem::Settings(problem) => problem.vi(),
             Problem::Hotkey(problem) => problem.vi(),
             Problem::HotkeyUnavailable { combo, detail } => format!(
-                "Không dùng được phím tắt {combo} ({detail}): có thể ứng dụng khác đang dùng; \
-                 hãy chọn tổ hợp khác"
+                "Không dùng được phím tắt {combo} ({detail}): có thể ứng dụng khác đang dùng \
+                 {combo}; hãy chọn tổ hợp khác"
             ),
             Problem::NotSaved(detail) => format!(
                 "Cài đặt đã có hiệu lực nhưng không lưu được ({detail}); hãy kiểm tra thư mục \

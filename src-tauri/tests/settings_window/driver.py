@@ -411,6 +411,54 @@ def check_models(win, api):
     log(f"download ok, progress seen: {sorted(seen)}")
 
 
+def open_tray_menu():
+    x, y = wait("the tray icon", tray_icon)
+    run("xdotool", "mousemove", str(x), str(y), "click", "1")
+    time.sleep(1.0)  # the menu maps
+
+
+def choose_first_tray_item():
+    """The first item that can be chosen (the status line above it cannot)."""
+    for key in ["Down", "Return"]:
+        run("xdotool", "key", key)
+        time.sleep(0.15)
+
+
+def check_downloads_shared_with_the_tray(win):
+    """One model service for the tray and the window. A download started in the tray (the
+    first-run offer) shows in the open window with its progress and is cancelled there; one
+    started in the window shows in the tray, whose first item then cancels it."""
+    win.section("models")
+    card = f'li[data-model="{MODEL_ID}"]'
+    wait("the catalog entry", lambda: win.all(card))
+    clear_status = lambda: win.driver.execute_script("document.getElementById('status').textContent = ''")
+
+    # Tray → window.
+    open_tray_menu()
+    choose_first_tray_item()
+    wait("the tray's download in the window", lambda: win.all(f"{card} .model-cancel"), timeout=20)
+    wait("its progress in the window", lambda: (win.find(f"#progress-{MODEL_ID}").get_property("value") or 0) > 0)
+    win.shot("models-tray-download")
+    clear_status()
+    win.click(f"{card} .model-cancel")
+    wait("cancelled from the window", lambda: "cancel" in win.status().lower())
+    wait("the download button back", lambda: win.all(f"{card} .model-download"))
+    assert not (DATA / "models" / MODEL_ID).exists(), "a cancelled download installed the model"
+
+    # Window → tray.
+    clear_status()
+    win.click(f"{card} .model-download")
+    wait("progress above 0 %", lambda: (win.find(f"#progress-{MODEL_ID}").get_property("value") or 0) > 0)
+    time.sleep(0.5)  # the tray's menu now leads with "Cancel download of …"
+    open_tray_menu()
+    subprocess.run(["import", "-window", "root", str(win.artifacts / "settings-tray-cancel.png")])
+    choose_first_tray_item()
+    wait("the window told of the tray's cancel", lambda: "cancel" in win.status().lower())
+    wait("the download button back", lambda: win.all(f"{card} .model-download"))
+    assert not (DATA / "models" / MODEL_ID).exists(), "a cancelled download installed the model"
+    log("downloads shared: tray → window and window → tray, each cancelled on the other side")
+
+
 def check_install_from_file_and_delete(win, tiny_model):
     """A model folder installed by path shows as installed from a file, selectable; Delete
     (confirmed) removes it from the list and the disk."""
@@ -756,6 +804,7 @@ def main():
             check_history(win, check_output(win, api, args.clip, target))
 
         steps = [
+            ("downloads shared with the tray", lambda: check_downloads_shared_with_the_tray(win)),
             ("models", lambda: check_models(win, api)),
             ("install from a file", lambda: check_install_from_file_and_delete(win, args.tiny_model)),
             ("hotkey", lambda: check_hotkey(win, api, window)),

@@ -389,6 +389,66 @@ impl Desktop {
         target
     }
 
+    /// Starts an X terminal (`xterm`, `urxvt`) titled `title` whose shell copies every byte
+    /// typed or pasted into it, as it arrives (raw mode), to a file; focuses it.
+    pub fn terminal_target(&mut self, terminal: &str, title: &str) -> TextTarget {
+        let out = self.dir.path().join(format!("{title}.txt"));
+        std::fs::write(&out, "").unwrap();
+        let copy = format!("stty raw -echo; exec cat > '{}'", out.display());
+        let mut command = self.command(terminal);
+        if terminal == "xterm" {
+            command.arg("-u8");
+        }
+        let child = command
+            .args(["-title", title, "-e", "sh", "-c", &copy])
+            .env("LC_ALL", "C.UTF-8")
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {terminal}: {e}"));
+        let target = TextTarget {
+            child,
+            out,
+            title: title.to_owned(),
+        };
+        wait_for("the terminal window", Duration::from_secs(15), || {
+            !self.window_ids("--name", title).is_empty()
+        });
+        // The shell needs a moment to put the terminal in raw mode.
+        std::thread::sleep(Duration::from_millis(500));
+        self.focus(&target);
+        target
+    }
+
+    /// Sets the PRIMARY selection to `text` as another app would (xclip keeps serving it).
+    pub fn set_primary(&mut self, text: &str) {
+        use std::io::Write;
+        let mut xclip = self
+            .command("xclip")
+            .args(["-selection", "primary", "-i"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("xclip");
+        xclip
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        xclip.wait().unwrap();
+    }
+
+    pub fn primary(&self) -> Option<String> {
+        let output = self
+            .command("timeout")
+            .args(["3", "xclip", "-selection", "primary", "-o"])
+            .stdout(Stdio::piped())
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     pub fn focus(&self, target: &TextTarget) {
         let id = self.window_ids("--name", &target.title)[0].clone();
         self.xdotool(&["windowactivate", "--sync", &id]);
