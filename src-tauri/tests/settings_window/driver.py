@@ -351,6 +351,18 @@ def check_language(win):
     saved("language vi", lambda s: s["general"]["language"] == "vi")
     wait("Vietnamese labels", lambda: win.find('button.nav[data-section="hotkey"]').text == "Phím tắt")
     assert win.driver.execute_script("return document.documentElement.lang") == "vi"
+    # Messages made in Rust come in the window's language too: a refused port, a conflict.
+    win.section("api")
+    port = settings_file()["api"]["port"]
+    win.type_into("#api-port", "80")
+    wait("the port refused in Vietnamese", lambda: "cần quyền quản trị" in win.status())
+    win.type_into("#api-port", str(port))
+    saved("the port back", lambda s: s["api"]["port"] == port)
+    win.section("hotkey")
+    win.click("#hotkey-record")
+    ActionChains(win.driver).key_down(Keys.CONTROL).send_keys("v").key_up(Keys.CONTROL).perform()
+    wait("the conflict in Vietnamese", lambda: "phím dán" in win.find("#hotkey-conflicts").text)
+    win.shot("vi-hotkey-conflict")
     for name in SECTIONS:
         win.section(name)
         win.shot(f"vi-{name}")
