@@ -17,6 +17,7 @@ use noi_engine::transcript::text_of;
 
 use crate::capture::{CaptureReport, Microphone, TARGET_RATE};
 use crate::core::{AppCore, DeliveredHow, EngineAvailability, Event, Ui};
+use crate::injector::InjectError;
 
 /// The dictation being recorded or finished.
 struct Live {
@@ -124,7 +125,8 @@ impl CoordinatorLoop {
         }
     }
 
-    fn on_delivered(&mut self, session: Session, result: Result<DeliveredHow, String>) {
+    fn on_delivered(&mut self, session: Session, result: Result<DeliveredHow, InjectError>) {
+        let result = result.map_err(|error| error.to_string());
         let delivery = match &result {
             Ok(DeliveredHow::Injected) => Delivery::Injected,
             Ok(DeliveredHow::Copied) => Delivery::Copied,
@@ -381,7 +383,7 @@ impl CoordinatorLoop {
             let result = match result {
                 Ok(_) if settings.output.mode == OutputMode::CopyOnly => Ok(DeliveredHow::Copied),
                 Ok(_) => Ok(DeliveredHow::Injected),
-                Err(error) => Err(error.to_string()),
+                Err(error) => Err(error),
             };
             core.send(Event::Delivered { session, result });
         });

@@ -13,7 +13,7 @@ use noi_desktop_core::settings::{Settings, SettingsError, SettingsStore};
 use noi_server::AppState;
 
 use crate::capture::CaptureReport;
-use crate::injector::Injector;
+use crate::injector::{InjectError, Injector};
 use crate::x11_probe::FocusedWindow;
 
 /// Everything the coordinator loop reacts to.
@@ -33,7 +33,7 @@ pub enum Event {
     /// The text reached the target (or failed to).
     Delivered {
         session: Session,
-        result: Result<DeliveredHow, String>,
+        result: Result<DeliveredHow, InjectError>,
     },
     /// The settings changed: re-read what the loop uses.
     SettingsChanged,

@@ -48,8 +48,8 @@ impl LaunchArgs {
 }
 
 /// Parses a forwarded command line (argv[0] first); `Err` holds clap's message.
-pub fn parse(argv: &[String]) -> Result<LaunchArgs, String> {
-    LaunchArgs::try_parse_from(argv).map_err(|e| e.to_string())
+pub fn parse(argv: &[String]) -> Result<LaunchArgs, clap::Error> {
+    LaunchArgs::try_parse_from(argv)
 }
 
 #[cfg(test)]

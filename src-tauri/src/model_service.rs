@@ -164,14 +164,19 @@ impl ModelService {
             id: id.to_owned(),
             installed: result.as_ref().ok().cloned(),
             cancelled,
-            error: result.err().filter(|_| !cancelled),
+            error: result.err().filter(|_| !cancelled).map(|e| e.to_string()),
         };
         (self.observer)(JobEvent::Finished(finished));
     }
 
-    fn install(&self, id: &str, work: Work, cancel: &Arc<AtomicBool>) -> Result<String, String> {
-        let store = ModelStore::open_default().map_err(|e| e.to_string())?;
-        let catalog = Catalog::load_default().map_err(|e| e.to_string())?;
+    fn install(
+        &self,
+        id: &str,
+        work: Work,
+        cancel: &Arc<AtomicBool>,
+    ) -> Result<String, noi_models::ModelError> {
+        let store = ModelStore::open_default()?;
+        let catalog = Catalog::load_default()?;
         let installer = Installer::new(&store, &catalog, Some(Arc::clone(cancel)));
         let mut reporter = Reporter::new(id);
         let installed = work(&installer, &mut |event| {
@@ -179,8 +184,7 @@ impl ModelService {
                 self.record(&progress);
                 (self.observer)(JobEvent::Progress(progress));
             }
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         Ok(installed.model.id)
     }
 
