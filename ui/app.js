@@ -110,6 +110,10 @@ function renderApi() {
 function renderGeneral() {
   $("autostart").checked = settings.general.autostart;
   setValue($("ui-language"), settings.general.language);
+  setValue($("overlay-style"), settings.overlay.style);
+  setValue($("overlay-position"), settings.overlay.position);
+  $("sounds-enabled").checked = settings.sounds.enabled;
+  setValue($("sounds-volume"), Math.round(settings.sounds.volume * 100));
 }
 
 function renderHistorySettings() {
@@ -139,6 +143,10 @@ function wireSettings() {
   on("api-enabled", (el) => ({ api: { enabled: el.checked } }));
   on("api-port", (el) => ({ api: { port: number(el) } }));
   on("autostart", (el) => ({ general: { autostart: el.checked } }));
+  on("overlay-style", (el) => ({ overlay: { style: el.value } }));
+  on("overlay-position", (el) => ({ overlay: { position: el.value } }));
+  on("sounds-enabled", (el) => ({ sounds: { enabled: el.checked } }));
+  on("sounds-volume", (el) => ({ sounds: { volume: number(el) / 100 } }));
   on("history-enabled", (el) => ({ history: { enabled: el.checked } }));
   on("history-retention", (el) => ({ history: { retention_days: number(el) } }));
   on("keep-recordings", (el) => ({ history: { keep_recordings: el.checked } }));

@@ -18,6 +18,8 @@
 //!   choice in the settings untouched; when no device can be opened the session is reported
 //!   failed, and what was captured so far is kept.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -97,25 +99,44 @@ const REBUILD_ATTEMPTS: u32 = 4;
 pub struct Microphone {
     control: Sender<Input>,
     thread: Option<JoinHandle<Vec<f32>>>,
+    /// The RMS of the latest buffer (f32 bits), for the overlay's level meter.
+    level: Arc<AtomicU32>,
 }
 
 impl Microphone {
     /// Opens `choice` (a device name; `None` or absent: the default device) and starts
     /// capturing. Reports go to `reports`; the first is `Started` or `Failed`.
+    ///
+    /// Audio that arrives before `ignore_until` is dropped (the start cue plays meanwhile and
+    /// must not reach the recording), and "started" is reported only after it.
     pub fn open(
         choice: Option<String>,
+        ignore_until: Option<Instant>,
         reports: impl Fn(CaptureReport) + Send + 'static,
     ) -> Microphone {
         let (control, inputs) = mpsc::channel();
         let sender = control.clone();
+        let level = Arc::new(AtomicU32::new(0));
+        let tap = Arc::clone(&level);
         let thread = std::thread::Builder::new()
             .name("noi-capture".into())
-            .spawn(move || CaptureThread::new(choice, sender, Box::new(reports)).run(inputs))
+            .spawn(move || {
+                let mut capture = CaptureThread::new(choice, sender, Box::new(reports));
+                capture.ignore_until = ignore_until;
+                capture.level = tap;
+                capture.run(inputs)
+            })
             .expect("spawn the capture thread");
         Microphone {
             control,
             thread: Some(thread),
+            level,
         }
+    }
+
+    /// Where the input level (RMS of the latest buffer, 0–1, as f32 bits) can be read.
+    pub fn level_tap(&self) -> Arc<AtomicU32> {
+        Arc::clone(&self.level)
     }
 
     /// Feeds the dictation stream from now on (the pre-roll first).
@@ -160,6 +181,10 @@ struct CaptureThread {
     recording: Vec<f32>,
     started: bool,
     last_audio: Instant,
+    /// Audio before this is dropped (the start cue is playing).
+    ignore_until: Option<Instant>,
+    /// Where the latest buffer's RMS goes (the overlay's meter).
+    level: Arc<AtomicU32>,
     /// Ids for streams, so messages from a replaced one are told apart.
     next_stream_id: u64,
 }
@@ -189,6 +214,8 @@ impl CaptureThread {
             recording: Vec::new(),
             started: false,
             last_audio: Instant::now(),
+            ignore_until: None,
+            level: Arc::new(AtomicU32::new(0)),
             next_stream_id: 0,
         }
     }
@@ -390,6 +417,12 @@ impl CaptureThread {
 
     fn take_audio(&mut self, samples: &[f32], stream: &mut OpenStream) {
         self.last_audio = Instant::now();
+        if self
+            .ignore_until
+            .is_some_and(|until| self.last_audio < until)
+        {
+            return;
+        }
         if !self.started {
             self.started = true;
             (self.reports)(CaptureReport::Started {
@@ -408,6 +441,8 @@ impl CaptureThread {
     }
 
     fn deliver(&mut self, samples: &[f32]) {
+        let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32).sqrt();
+        self.level.store(rms.min(1.0).to_bits(), Ordering::Relaxed);
         self.recording.extend_from_slice(samples);
         match &self.sink {
             Some(sink) => sink.push(samples),

@@ -8,16 +8,20 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
 use noi_desktop_core::coordinator::{
-    self, Command, Coordinator, Effect, Message, Notice, Session, Status, state_detail,
+    self, Command, Coordinator, Effect, Indicator, Message, Notice, Session, Status, state_detail,
 };
 use noi_desktop_core::history::{Delivery, NewTranscript, Recording, TranscriptId, wav_from_f32};
 use noi_desktop_core::injection_rules::{LastInsertion, OutputMode, insertion_text, previous_tail};
-use noi_engine::dictation::{DictationConfig, DictationStream};
+use noi_desktop_core::messages::Lang;
+use noi_desktop_core::overlay::Phase as OverlayPhase;
+use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
 use noi_engine::transcript::text_of;
 
 use crate::capture::{CaptureReport, Microphone, TARGET_RATE};
 use crate::core::{AppCore, DeliveredHow, EngineAvailability, Event, Ui};
 use crate::injector::InjectError;
+use crate::overlay::OverlayOptions;
+use crate::sound_cues::{self, Cue};
 
 /// The dictation being recorded or finished.
 struct Live {
@@ -100,6 +104,7 @@ impl CoordinatorLoop {
                     live.raw = raw;
                     live.target = target;
                 }
+                self.ui.overlay_text(text.clone(), String::new());
                 self.step(Message::FinalReady { session, text });
             }
             Event::Delivered { session, result } => self.on_delivered(session, result),
@@ -117,6 +122,13 @@ impl CoordinatorLoop {
             CaptureReport::Started { device } => {
                 tracing::info!("recording from \"{device}\"");
                 self.step(Message::CaptureStarted { session });
+                let level = self
+                    .live_for(session)
+                    .and_then(|l| l.microphone.as_ref())
+                    .map(Microphone::level_tap);
+                if let Some(level) = level {
+                    self.ui.overlay_begin(self.overlay_options(), level);
+                }
             }
             CaptureReport::Recovered { device } => {
                 tracing::warn!("microphone replaced by \"{device}\"; the dictation goes on");
@@ -127,6 +139,11 @@ impl CoordinatorLoop {
 
     fn on_delivered(&mut self, session: Session, result: Result<DeliveredHow, InjectError>) {
         let result = result.map_err(|error| error.to_string());
+        match &result {
+            Ok(DeliveredHow::Injected) => self.ui.overlay_phase(OverlayPhase::Inserted),
+            Ok(DeliveredHow::Copied) => self.ui.overlay_phase(OverlayPhase::Copied),
+            Err(_) => {}
+        }
         let delivery = match &result {
             Ok(DeliveredHow::Injected) => Delivery::Injected,
             Ok(DeliveredHow::Copied) => Delivery::Copied,
@@ -167,7 +184,13 @@ impl CoordinatorLoop {
                     live.recording = microphone.close();
                 }
             }
-            Effect::FinishStream(session) => self.finish_stream(session),
+            Effect::FinishStream(session) => {
+                let sounds = self.core.settings().sounds;
+                if sounds.enabled {
+                    self.ui.play_cue(Cue::Stop, sounds.volume);
+                }
+                self.finish_stream(session);
+            }
             Effect::CancelStream(session) => {
                 if let Some(live) = self.live_for(session)
                     && let Some(stream) = live.stream.take()
@@ -182,6 +205,13 @@ impl CoordinatorLoop {
             Effect::Inject { session, text } => self.inject(session, text),
             Effect::ShowState(indicator) => {
                 let detail = state_detail(indicator, self.coordinator.state().failure());
+                match indicator {
+                    Indicator::Busy => self.ui.overlay_phase(OverlayPhase::Transcribing),
+                    Indicator::Error => {
+                        self.ui.overlay_fail(self.overlay_options(), detail.clone())
+                    }
+                    _ => {}
+                }
                 self.ui.show_state(indicator, &detail);
             }
             Effect::RegisterEscape => self.ui.set_escape_registered(true),
@@ -189,6 +219,14 @@ impl CoordinatorLoop {
             Effect::ScheduleTick(at) => self.timers.push(at),
             Effect::Notify(notice) => {
                 log_notice(&notice);
+                let failed = matches!(
+                    notice,
+                    Notice::CaptureFailed(_) | Notice::EngineFailed(_) | Notice::InjectionFailed(_)
+                );
+                let sounds = self.core.settings().sounds;
+                if failed && sounds.enabled {
+                    self.ui.play_cue(Cue::Error, sounds.volume);
+                }
                 self.ui.notify(&notice);
             }
         }
@@ -200,8 +238,15 @@ impl CoordinatorLoop {
 
     fn open_microphone(&mut self, session: Session) {
         let events = self.core.events.clone();
-        let device = self.core.settings().microphone.device;
-        let microphone = Microphone::open(device, move |report| {
+        let settings = self.core.settings();
+        // The start cue plays while the microphone opens; it hears nothing until the cue is
+        // over, so the cue cannot reach the recording or the transcript.
+        let ignore_until = settings.sounds.enabled.then(|| {
+            self.ui.play_cue(Cue::Start, settings.sounds.volume);
+            sound_cues::start_cue_quiet_at(Instant::now())
+        });
+        let device = settings.microphone.device;
+        let microphone = Microphone::open(device, ignore_until, move |report| {
             let _ = events.send(Event::Capture(session, report));
         });
         self.live = Some(Live {
@@ -261,7 +306,7 @@ impl CoordinatorLoop {
             DictationConfig::default(),
             TARGET_RATE,
         );
-        let stream = match started {
+        let mut stream = match started {
             Ok(stream) => stream,
             Err(error) => {
                 return self.step(Message::StreamFailed {
@@ -270,6 +315,9 @@ impl CoordinatorLoop {
                 });
             }
         };
+        if let Some(events) = stream.take_events() {
+            self.spawn_live_text(events);
+        }
         let Some(live) = self.live_for(session) else {
             return;
         };
@@ -281,6 +329,52 @@ impl CoordinatorLoop {
         live.awaiting_engine = false;
         if std::mem::take(&mut live.finish_when_ready) {
             self.finish_stream(session);
+        }
+    }
+
+    /// Forwards the stream's partial text to the overlay, written as the final will be (the
+    /// live style only; the thread ends with the stream).
+    fn spawn_live_text(&self, events: std::sync::mpsc::Receiver<DictationEvent>) {
+        let settings = self.core.settings();
+        if !noi_desktop_core::overlay::shows_text(settings.overlay.style) {
+            return;
+        }
+        let ui = Arc::clone(&self.ui);
+        let window = self
+            .core
+            .injector
+            .focused_window()
+            .map(|w| w.id)
+            .unwrap_or_default();
+        let previous =
+            previous_tail(self.last_insertion.as_ref(), &window, Instant::now()).map(str::to_owned);
+        std::thread::spawn(move || {
+            for event in events {
+                if let DictationEvent::Partial {
+                    committed,
+                    tentative,
+                } = event
+                {
+                    let (settled, changing) = noi_desktop_core::overlay::live_text(
+                        previous.as_deref(),
+                        &committed,
+                        &tentative,
+                        &settings.text.options,
+                    );
+                    ui.overlay_text(settled, changing);
+                }
+            }
+        });
+    }
+
+    /// The overlay's options from the settings now.
+    fn overlay_options(&self) -> OverlayOptions {
+        let settings = self.core.settings();
+        let lang = Lang::for_choice(settings.general.language);
+        OverlayOptions {
+            style: settings.overlay.style,
+            position: settings.overlay.position,
+            lang: lang.code(),
         }
     }
 

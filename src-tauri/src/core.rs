@@ -4,16 +4,20 @@
 //! injector, and the channel into the coordinator loop.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 
 use noi_desktop_core::coordinator::{Command, Indicator, Message, Notice, Session, Status};
 use noi_desktop_core::history::{Entry, History};
+use noi_desktop_core::overlay::Phase as OverlayPhase;
 use noi_desktop_core::settings::{Settings, SettingsError, SettingsStore};
 use noi_server::AppState;
 
 use crate::capture::CaptureReport;
 use crate::injector::{InjectError, Injector};
+use crate::overlay::OverlayOptions;
+use crate::sound_cues::Cue;
 use crate::x11_probe::FocusedWindow;
 
 /// Everything the coordinator loop reacts to.
@@ -59,13 +63,22 @@ pub enum EngineAvailability {
     Unavailable(String),
 }
 
-/// What the loop shows and says, without knowing who draws it (tray, settings window).
+/// What the loop shows and says, without knowing who draws it (tray, overlay, settings
+/// window, speakers).
 pub trait Ui: Send + Sync {
     fn show_state(&self, indicator: Indicator, detail: &str);
     fn set_escape_registered(&self, registered: bool);
     fn notify(&self, notice: &Notice);
     /// A transcript was added or its delivery recorded.
     fn history_changed(&self);
+    fn play_cue(&self, cue: Cue, volume: f32);
+    /// The microphone delivers: the overlay shows, reading the level from `level`.
+    fn overlay_begin(&self, options: OverlayOptions, level: Arc<AtomicU32>);
+    fn overlay_phase(&self, phase: OverlayPhase);
+    /// A failure to show, whether or not the overlay is up yet.
+    fn overlay_fail(&self, options: OverlayOptions, reason: String);
+    /// The words so far (settled, changing), written as the final will be.
+    fn overlay_text(&self, committed: String, tentative: String);
 }
 
 pub struct AppCore {

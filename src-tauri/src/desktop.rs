@@ -7,7 +7,7 @@
 //! which saves it, carries it out and tells the window. The coordinator loop (its own thread)
 //! owns the dictation; it hears of changes as events and shows its state through [`LoopUi`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -18,6 +18,7 @@ use noi_desktop_core::history::History;
 use noi_desktop_core::hotkey::conflicts;
 use noi_desktop_core::injection_rules::OutputMode;
 use noi_desktop_core::messages::Problem;
+use noi_desktop_core::overlay::Phase as OverlayPhase;
 use noi_desktop_core::settings::{Settings, SettingsStore};
 use noi_desktop_core::tray_status::{DownloadProgress, ModelState, TrayStatus};
 use tauri::AppHandle;
@@ -33,7 +34,9 @@ use crate::launch_args::{self, LaunchArgs};
 use crate::level_meter::LevelMeter;
 use crate::model_service::{JobEvent, ModelService};
 use crate::models;
+use crate::overlay::{Overlay, OverlayOptions};
 use crate::settings_window::{self, events};
+use crate::sound_cues::{self, Cue};
 use crate::tray::{OnMenu, Tray, TrayModel, ids};
 
 pub struct Desktop {
@@ -95,6 +98,7 @@ impl Desktop {
             app: app.clone(),
             tray,
             hotkeys,
+            overlay: Overlay::new(app),
         });
         std::thread::Builder::new()
             .name("noi-coordinator".into())
@@ -518,6 +522,7 @@ struct LoopUi {
     app: AppHandle,
     tray: Arc<Tray>,
     hotkeys: Arc<Hotkeys>,
+    overlay: Arc<Overlay>,
 }
 
 impl Ui for LoopUi {
@@ -545,5 +550,25 @@ impl Ui for LoopUi {
 
     fn history_changed(&self) {
         settings_window::emit(&self.app, events::HISTORY_CHANGED, ());
+    }
+
+    fn play_cue(&self, cue: Cue, volume: f32) {
+        sound_cues::play(cue, volume);
+    }
+
+    fn overlay_begin(&self, options: OverlayOptions, level: Arc<AtomicU32>) {
+        self.overlay.begin(options, level);
+    }
+
+    fn overlay_phase(&self, phase: OverlayPhase) {
+        self.overlay.phase(phase);
+    }
+
+    fn overlay_fail(&self, options: OverlayOptions, reason: String) {
+        self.overlay.fail(options, reason);
+    }
+
+    fn overlay_text(&self, committed: String, tentative: String) {
+        self.overlay.text(committed, tentative);
     }
 }

@@ -13,8 +13,10 @@ mod launch_args;
 mod level_meter;
 mod model_service;
 mod models;
+mod overlay;
 mod settings_commands;
 mod settings_window;
+mod sound_cues;
 mod tray;
 mod x11_probe;
 

@@ -54,18 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke<Wry>) -> bool + Send + Sync + 'st
 
 /// The window's language: the settings' choice, the system locale deciding when asked to.
 pub fn window_lang(desktop: &Desktop) -> Lang {
-    Lang::from_settings(
-        desktop.settings().general.language,
-        system_locale().as_deref(),
-    )
-}
-
-/// The locale the way POSIX decides it: `LC_ALL`, then `LC_MESSAGES`, then `LANG`.
-pub fn system_locale() -> Option<String> {
-    ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|value| !value.is_empty())
+    Lang::for_choice(desktop.settings().general.language)
 }
 
 /// A command's error as the window shows it.

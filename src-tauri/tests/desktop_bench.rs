@@ -10,7 +10,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{App, Desktop, M_REPLICA, cpu_seconds, replica, rss_mib, test_audio};
+use support::{
+    App, Desktop, M_REPLICA, cpu_seconds, replica, rss_mib, test_audio, tree_cpu_seconds,
+};
 
 const HOTKEY: &str = "ctrl+alt+space";
 const SETTINGS: &str = "[hotkey]\nmode = \"hold\"\n[api]\nport = 0\n";
@@ -75,5 +77,71 @@ fn desktop_benchmark() {
         "capture streams open while idle: {} before dictating, {} after",
         outputs_idle.lines().count(),
         outputs_after.lines().count()
+    );
+}
+
+/// The recording overlay's cost (issue 15, BENCHMARKS.md "Recording overlay"): the app's CPU
+/// (with its WebKit child processes) while recording, and key release → text, with the *live*
+/// overlay and with it *off*: the same clip, 10 dictations each, in one run.
+#[test]
+#[ignore = "benchmark: scripts/bench/desktop_bench.sh"]
+fn overlay_benchmark() {
+    let (Some(model), Some(clip)) = (replica(M_REPLICA), test_audio("vi_13.wav")) else {
+        return;
+    };
+    let Some(mut desktop) = Desktop::start() else {
+        return;
+    };
+    let mut rows = Vec::new();
+    for style in ["off", "live", "off", "live"] {
+        let settings = format!("{SETTINGS}[overlay]\nstyle = \"{style}\"\n");
+        let app = App::start(&desktop, &settings, &model);
+        let target = desktop.text_target(&format!("noi-bench-overlay-{style}-{}", rows.len()));
+        std::thread::sleep(Duration::from_secs(2));
+        let (mut cpu, mut recorded, mut latencies) = (0.0, 0.0, Vec::new());
+        for _ in 0..10 {
+            let before = target.text();
+            desktop.xdotool(&["keydown", HOTKEY]);
+            app.wait_state("recording", Duration::from_secs(5));
+            let (cpu_start, start) = (tree_cpu_seconds(app.pid()), Instant::now());
+            desktop.play(&clip);
+            std::thread::sleep(Duration::from_millis(300));
+            cpu += tree_cpu_seconds(app.pid()) - cpu_start;
+            recorded += start.elapsed().as_secs_f64();
+            desktop.xdotool(&["keyup", HOTKEY]);
+            let released = Instant::now();
+            support::wait_for("text in the target", Duration::from_secs(20), || {
+                target.text() != before
+            });
+            latencies.push(released.elapsed());
+            app.wait_state("idle", Duration::from_secs(10));
+            desktop.xdotool(&["key", "ctrl+a", "BackSpace"]);
+            std::thread::sleep(Duration::from_millis(1500)); // the overlay lingers 1 s
+        }
+        latencies.sort();
+        rows.push((
+            style,
+            cpu / recorded * 100.0,
+            latencies[latencies.len() / 2],
+        ));
+        drop(target);
+        drop(app);
+    }
+    println!("overlay benchmark ({M_REPLICA}, paste, 10 dictations of vi_13.wav per row)");
+    for (style, cpu, p50) in &rows {
+        println!(
+            "overlay {style:>4}: CPU while recording {cpu:.1} % of one core, release → text p50 {:.0} ms",
+            p50.as_secs_f64() * 1e3
+        );
+    }
+    let mean = |which: &str, f: &dyn Fn(&(&str, f64, Duration)) -> f64| {
+        let values: Vec<f64> = rows.iter().filter(|r| r.0 == which).map(f).collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let cpu_delta = mean("live", &|r| r.1) - mean("off", &|r| r.1);
+    let latency_delta =
+        mean("live", &|r| r.2.as_secs_f64() * 1e3) - mean("off", &|r| r.2.as_secs_f64() * 1e3);
+    println!(
+        "live − off: CPU {cpu_delta:+.1} percentage points, release → text {latency_delta:+.0} ms"
     );
 }

@@ -22,6 +22,7 @@
 //! - [`settings_patch`]: the settings window's edits merged into the settings and checked.
 //! - [`tray_status`]: the tray's status line and icon.
 //! - [`messages`]: errors and conflicts in the window's language (English or Vietnamese).
+//! - [`overlay`]: what the recording overlay shows, how often it redraws, when it goes.
 //! - [`history`]: transcripts in SQLite (`~/.local/share/noi/history.sqlite3`).
 //! - [`api_discovery`]: `api.json` (port, token, pid) for local clients, port choice, tokens.
 //!
@@ -35,6 +36,7 @@ pub mod history;
 pub mod hotkey;
 pub mod injection_rules;
 pub mod messages;
+pub mod overlay;
 pub mod settings;
 pub mod settings_patch;
 pub mod tray_status;

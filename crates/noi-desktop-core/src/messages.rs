@@ -30,12 +30,25 @@ impl Lang {
         }
     }
 
+    /// The settings' choice resolved against this process's locale ([`system_locale`]).
+    pub fn for_choice(choice: UiLanguage) -> Lang {
+        Lang::from_settings(choice, system_locale().as_deref())
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Vi => "vi",
         }
     }
+}
+
+/// The locale the way POSIX decides it: `LC_ALL`, then `LC_MESSAGES`, then `LANG`.
+pub fn system_locale() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
 }
 
 /// A message the user reads, in either language.

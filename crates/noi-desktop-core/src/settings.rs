@@ -38,6 +38,8 @@ pub struct Settings {
     pub api: ApiSettings,
     pub history: HistorySettings,
     pub general: GeneralSettings,
+    pub overlay: OverlaySettings,
+    pub sounds: SoundSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -168,6 +170,58 @@ pub struct GeneralSettings {
     /// Start Nói at login.
     pub autostart: bool,
     pub language: UiLanguage,
+}
+
+/// The recording overlay: a small window that shows the dictation while it runs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OverlaySettings {
+    pub style: OverlayStyle,
+    pub position: OverlayPosition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlayStyle {
+    /// State, time and level meter, no words.
+    Minimal,
+    /// No window.
+    Off,
+    /// State, time, level meter and the words as they come. Unknown values fall back to it.
+    #[default]
+    #[serde(other)]
+    Live,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlayPosition {
+    Top,
+    /// Bottom centre of the screen the pointer is on. Unknown values fall back to it.
+    #[default]
+    #[serde(other)]
+    Bottom,
+}
+
+/// Short sounds when a dictation starts, stops and fails. Off by default: the start cue is
+/// played while the microphone opens, and the microphone must ignore what it hears until the
+/// cue is over (or the cue would be transcribed), so a cue costs the first ~0.4 s of speech
+/// to anyone who starts talking at once; the overlay shows the same states silently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SoundSettings {
+    pub enabled: bool,
+    /// 0.0–1.0.
+    pub volume: f32,
+}
+
+impl Default for SoundSettings {
+    fn default() -> Self {
+        SoundSettings {
+            enabled: false,
+            volume: 0.5,
+        }
+    }
 }
 
 /// The settings window's language.

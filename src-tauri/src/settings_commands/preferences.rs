@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use noi_desktop_core::api_discovery;
 use noi_desktop_core::hotkey::{Accelerator, conflicts};
-use noi_desktop_core::messages::{Localize, Problem};
+use noi_desktop_core::messages::{Localize, Problem, system_locale};
 use noi_desktop_core::settings::Settings;
 use noi_desktop_core::settings_patch::apply_patch;
 use serde::Serialize;
 use serde_json::Value;
 use tauri::State;
 
-use super::{said, said_all, system_locale, window_lang};
+use super::{said, said_all, window_lang};
 use crate::desktop::Desktop;
 
 #[tauri::command(async)]

@@ -678,6 +678,35 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// CPU seconds of a process and all its descendants (WebKit renders in child processes).
+pub fn tree_cpu_seconds(pid: u32) -> f64 {
+    let mut total = 0.0;
+    let mut pending = vec![pid];
+    while let Some(parent) = pending.pop() {
+        if std::path::Path::new(&format!("/proc/{parent}/stat")).exists() {
+            total += cpu_seconds(parent);
+        }
+        pending.extend(children_of(parent));
+    }
+    total
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+                after.split_whitespace().nth(1) == Some(&parent.to_string())
+            })
+        })
+        .collect()
+}
+
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
