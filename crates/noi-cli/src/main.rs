@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use noi_engine::search::SearchMethod;
-use noi_engine::text::{Casing, TextOptions, parse_replacements};
+use noi_text::{Casing, TextOptions, parse_replacements};
 
 #[derive(Parser)]
 #[command(name = "noi", version, about = "On-device Vietnamese speech recognition", long_about = None)]

@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use noi_engine::text::TextOptions;
+use noi_text::TextOptions;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -94,8 +94,8 @@ impl OutputSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TextSettings {
-    /// Casing, spoken punctuation (with a switch per command) and custom replacements: the
-    /// engine's own options, stored as they are.
+    /// Casing, spoken punctuation (with a switch per command), custom replacements and ITN: the
+    /// text pipeline's own options (noi-text), stored as they are.
     #[serde(flatten)]
     pub options: TextOptions,
     /// Hotwords, one phrase a line as in a sherpa-onnx hotwords file (`Hà Nội :2.0`).
@@ -339,7 +339,7 @@ fn describe(error: &toml::de::Error, text: &str) -> String {
 mod tests {
     use super::*;
     use crate::hotkey::Accelerator;
-    use noi_engine::text::Casing;
+    use noi_text::Casing;
 
     fn store() -> (tempfile::TempDir, SettingsStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -372,7 +372,7 @@ mod tests {
         settings.text.options.spoken_punctuation = true;
         settings.text.options.commands.newline = false;
         settings.text.options.replacements =
-            noi_engine::text::parse_replacements("git húp | ghít húp => GitHub").unwrap();
+            noi_text::parse_replacements("git húp | ghít húp => GitHub").unwrap();
         settings.text.hotwords = vec!["Hà Nội :2.0".into(), "Nguyễn Văn A".into()];
         settings.model.active = Some("zipformer-vi-int8".into());
         settings.api.token = Some("abc123".into());
