@@ -399,6 +399,30 @@ mod tests {
     }
 
     #[test]
+    fn itn_is_on_in_old_files_and_each_class_switches_in_the_text_section() {
+        let (_dir, store) = store();
+        // A file from before ITN: no [text.itn] at all.
+        fs::write(store.path(), "[text]\ncasing = \"lower\"\n").unwrap();
+        let itn = store.load().unwrap().text.options.itn;
+        assert_eq!(itn, noi_text::ItnOptions::default());
+        assert!(itn.enabled && itn.money && itn.date && itn.address);
+
+        let file = "[text]\nspoken_punctuation = true\n\n[text.itn]\nmoney = false\n\
+                    time = false\ndecimal_separator = \"point\"\n\
+                    thousands_separator = \"none\"\n";
+        fs::write(store.path(), file).unwrap();
+        let text = store.load().unwrap().text;
+        assert!(text.options.spoken_punctuation);
+        let itn = text.options.itn;
+        assert!(itn.enabled && !itn.money && !itn.time && itn.percent && itn.cardinal);
+        assert_eq!(itn.decimal_separator, noi_text::DecimalSeparator::Point);
+        assert_eq!(itn.thousands_separator, noi_text::ThousandsSeparator::None);
+
+        fs::write(store.path(), "[text.itn]\nenabled = false\n").unwrap();
+        assert!(!store.load().unwrap().text.options.itn.enabled);
+    }
+
+    #[test]
     fn unknown_fields_and_values_from_a_newer_version_are_ignored() {
         let (_dir, store) = store();
         let newer = "telemetry = false\n[hotkey]\nmode = \"double_tap\"\n\

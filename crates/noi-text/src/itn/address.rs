@@ -2,11 +2,11 @@
 //! "gờ mai" spelled as the model writes it), "vê kép vê kép vê kép chấm vê en ex prét chấm
 //! net" → "www.vnexpress.net".
 //!
-//! A label is one word as said (accents dropped: addresses are ASCII) followed by any letters
-//! spelled by name and digits; so in "email của tôi là an a còng…" only "an" is the user
-//! name. An email is labels joined by "chấm", "a còng", then a domain with at least one
-//! "chấm"; a web address needs its last label to be a known top-level domain, so "báo chấm
-//! hết" is left alone.
+//! A label is letters spelled by name and digits with at most one word as said (accents
+//! dropped: addresses are ASCII); so in "email của tôi là an a còng…" only "an" is the user
+//! name. An email is labels joined by "chấm", "a còng", then a domain; a domain is two labels
+//! or more ending in a known top-level domain, so "báo chấm hết" is left alone and a "chấm"
+//! after the domain is a full stop.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -15,41 +15,65 @@ use super::vocab::{LETTERS, top_level_domain};
 use super::{Context, Match, Words};
 
 pub fn address(words: &Words, i: usize, _context: &Context) -> Option<Match> {
-    let (local, at) = dotted_labels(words, i)?;
+    let local = dotted_labels(words, i)?;
+    let at = local.last()?.1;
     if words.starts_with(at, "a còng") {
-        let (domain, end) = dotted_labels(words, at + 2)?;
-        return (domain.len() >= 2)
-            .then(|| Match::text(end - i, format!("{}@{}", local.join("."), domain.join("."))));
+        let (domain, end) = domain(dotted_labels(words, at + 2)?)?;
+        let local: Vec<String> = local.into_iter().map(|(label, _)| label).collect();
+        return Some(Match::text(
+            end - i,
+            format!("{}@{domain}", local.join(".")),
+        ));
     }
-    let last = local.last()?;
-    (local.len() >= 2 && top_level_domain(last)).then(|| Match::text(at - i, local.join(".")))
+    let (domain, end) = domain(local)?;
+    Some(Match::text(end - i, domain))
 }
 
-/// Labels separated by "chấm", from `i`; and where they end.
-fn dotted_labels(words: &Words, i: usize) -> Option<(Vec<String>, usize)> {
-    let (first, mut end) = label(words, i)?;
-    let mut labels = vec![first];
-    while words.get(end) == Some("chấm")
-        && let Some((next, after)) = label(words, end + 1)
+/// Labels separated by "chấm", from `i`, each with where it ends.
+fn dotted_labels(words: &Words, i: usize) -> Option<Vec<(String, usize)>> {
+    let mut labels = vec![label(words, i)?];
+    while let Some(&(_, end)) = labels.last()
+        && words.get(end) == Some("chấm")
+        && let Some(next) = label(words, end + 1)
     {
         labels.push(next);
-        end = after;
     }
-    Some((labels, end))
+    Some(labels)
 }
 
-/// One label: a word, then letters and digits.
+/// A domain: the labels up to the last top-level domain, at least two ("gmail chấm com chấm
+/// cảm ơn" ends at "com": the "chấm" after it is a full stop).
+fn domain(mut labels: Vec<(String, usize)>) -> Option<(String, usize)> {
+    while labels
+        .last()
+        .is_some_and(|(label, _)| !top_level_domain(label))
+    {
+        labels.pop();
+    }
+    let end = labels.last()?.1;
+    let labels: Vec<String> = labels.into_iter().map(|(label, _)| label).collect();
+    (labels.len() >= 2).then(|| (labels.join("."), end))
+}
+
+/// One label: letters spelled by name and digits, with at most one word as said ("gờ mai" =
+/// "gmail"); a "gạch dưới"/"gạch ngang" allows one more ("an gạch dưới bình").
 fn label(words: &Words, i: usize) -> Option<(String, usize)> {
     let mut text = String::new();
     let mut k = i;
+    let mut word_allowed = true;
     while let Some(word) = words.get(k) {
         if word == "chấm" || words.starts_with(k, "a còng") {
             break;
         }
-        let Some((piece, len)) = spelled(words, k).or_else(|| (k == i).then(|| (ascii(word), 1)))
-        else {
-            break;
+        let (piece, len) = match spelled(words, k) {
+            Some(found) => found,
+            None if word_allowed => {
+                word_allowed = false;
+                (ascii(word), 1)
+            }
+            None => break,
         };
+        word_allowed |= piece == "_" || piece == "-";
         text.push_str(&piece);
         k += len;
     }

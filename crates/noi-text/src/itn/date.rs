@@ -2,7 +2,7 @@
 //! "ngày 15/8/2026", "mùng hai tháng chín" → "mùng 2/9", "tháng tám năm 2026" → "tháng
 //! 8/2026", "năm một chín tám tư" → "năm 1984".
 
-use super::number::{Reading, cardinal, digit_run, extends_run};
+use super::number::{Reading, cardinal, digit_run, extends_run, tens};
 use super::vocab::{continues_number, digit};
 use super::{Context, Match, Out, Words};
 
@@ -59,7 +59,7 @@ fn month_year(words: &Words, i: usize) -> Option<Match> {
 /// Words before "tháng" that count months rather than name one.
 fn counts_months(word: &str) -> bool {
     digit(word).is_some()
-        || continues_number(word)
+        || (continues_number(word) && word != "phẩy")
         || matches!(
             word,
             "mười" | "mỗi" | "hàng" | "mấy" | "vài" | "các" | "những" | "nhiều" | "bao"
@@ -70,7 +70,11 @@ fn counts_months(word: &str) -> bool {
 /// that continues a number is the digit 5 ("năm mươi", "năm trăm", "năm tư" = 54). A one-word
 /// year ("năm hai": second year of a course) stays in words.
 pub fn year(words: &Words, i: usize, _context: &Context) -> Option<Match> {
-    if words.get(i) != Some("năm") || words.get(i + 1).is_none_or(continues_number) {
+    if words.get(i) != Some("năm")
+        || words.get(i + 1).is_none_or(continues_number)
+        || words.get(i + 1) == Some("sáu")
+    {
+        // "năm sáu (nghìn)" is a range, five or six, not the year 6000.
         return None;
     }
     let (year, len) = year_number(words, i + 1)?;
@@ -94,6 +98,13 @@ fn year_number(words: &Words, i: usize) -> Option<(String, usize)> {
     let (digits, len) = digit_run(words, i);
     if (2..=4).contains(&len) && !extends_run(words.get(i + len)) {
         return Some((digits, len));
+    }
+    // Two pairs: "một chín | bốn lăm" = 1945, "hai không | hai mốt" = 2021.
+    if let Some(century) = words.get(i).and_then(digit).filter(|d| (1..=2).contains(d))
+        && let Some(decade) = words.get(i + 1).and_then(digit)
+        && let Some((rest, len)) = tens(words, i + 2)
+    {
+        return Some((format!("{century}{decade}{rest}"), 2 + len));
     }
     match cardinal(words, i)? {
         Reading::Number(n) if n.value <= 9999 && n.round.is_none() && n.value > 0 => {

@@ -183,7 +183,7 @@ fn after_hundreds(words: &Words, j: usize) -> (u64, usize) {
 }
 
 /// Tens and units, 10–99: "mười [u]", "d mươi [u]", or "d u" with "mươi" dropped.
-fn tens(words: &Words, i: usize) -> Option<(u64, usize)> {
+pub fn tens(words: &Words, i: usize) -> Option<(u64, usize)> {
     let word = |k: usize| words.get(i + k);
     if word(0) == Some("mười") {
         return Some(match word(1).and_then(units_after_muoi) {

@@ -37,11 +37,20 @@ impl Written {
 pub fn number_led(words: &Words, i: usize, context: &Context, forced: bool) -> Option<Match> {
     let options = context.options;
     let (run, run_len) = digit_run(words, i);
-    if run_len >= 4 && !extends_run(words.get(i + run_len)) {
+    let ends_run = !extends_run(words.get(i + run_len));
+    if run_len >= 4 && ends_run {
         return Some(match options.digits {
             true => Match::text(run_len, run),
             false => Match::keep(i, run_len),
         });
+    }
+    // "một chín hai chấm một sáu tám…": digits read one by one before a dot.
+    if run_len >= 2
+        && ends_run
+        && options.decimal
+        && let Some((text, end)) = dotted(words, i + run_len, run)
+    {
+        return Some(Match::text(end - i, text));
     }
     let number = match cardinal(words, i)? {
         Reading::Approximate(len) => return Some(Match::keep(i, len)),
@@ -114,22 +123,28 @@ fn with_decimals(
         Some("chấm")
             if !(context.colon_command && number.len == 1 && words.get(i) == Some("hai")) =>
         {
-            let mut text = number.value.to_string();
-            let mut after = end;
-            while words.get(after) == Some("chấm")
-                && let Some((part, len)) = fraction_digits(words, after + 1)
-            {
-                text.push('.');
-                text.push_str(&part);
-                after += 1 + len;
-            }
-            Ok(match after == end {
-                true => (Written::Integer(number), end),
-                false => (Written::Dotted(text), after),
+            Ok(match dotted(words, end, number.value.to_string()) {
+                Some((text, after)) => (Written::Dotted(text), after),
+                None => (Written::Integer(number), end),
             })
         }
         _ => integer,
     }
+}
+
+/// `first` followed by "chấm <digits>" once or more: the parts joined with dots, and where
+/// they end.
+fn dotted(words: &Words, at: usize, first: String) -> Option<(String, usize)> {
+    let mut text = first;
+    let mut after = at;
+    while words.get(after) == Some("chấm")
+        && let Some((part, len)) = fraction_digits(words, after + 1)
+    {
+        text.push('.');
+        text.push_str(&part);
+        after += 1 + len;
+    }
+    (after > at).then_some((text, after))
 }
 
 /// Percent, fraction, money or measure after the number.

@@ -179,6 +179,21 @@ pub const LETTERS: &[(&str, &str)] = &[
 pub fn top_level_domain(label: &str) -> bool {
     matches!(
         label,
-        "com" | "net" | "org" | "vn" | "edu" | "gov" | "io" | "info" | "biz" | "dev" | "app"
+        "com"
+            | "net"
+            | "org"
+            | "vn"
+            | "edu"
+            | "gov"
+            | "io"
+            | "info"
+            | "biz"
+            | "dev"
+            | "app"
+            | "ai"
+            | "me"
+            | "co"
+            | "uk"
+            | "us"
     )
 }
