@@ -14,6 +14,33 @@ use super::number::digit_run;
 use super::vocab::{LETTERS, top_level_domain};
 use super::{Context, Match, Words};
 
+/// Where addresses may start: a word that an "a còng" or a "chấm" follows closely enough.
+pub struct Anchors(Vec<usize>);
+
+/// The most words a label and its "chấm"/"a còng" can span ahead of the anchor.
+const REACH: usize = 12;
+
+/// For each word, the index of the next "chấm" or "còng" at or after it.
+pub fn anchors(words: &Words) -> Anchors {
+    let mut next = vec![usize::MAX; words.len()];
+    let mut after = usize::MAX;
+    for i in (0..words.len()).rev() {
+        if matches!(words.get(i), Some("chấm" | "còng")) {
+            after = i;
+        }
+        next[i] = after;
+    }
+    Anchors(next)
+}
+
+impl Anchors {
+    pub fn near(&self, i: usize) -> bool {
+        self.0
+            .get(i)
+            .is_some_and(|&next| next != usize::MAX && next - i <= REACH)
+    }
+}
+
 pub fn address(words: &Words, i: usize, _context: &Context) -> Option<Match> {
     let local = dotted_labels(words, i)?;
     let at = local.last()?.1;

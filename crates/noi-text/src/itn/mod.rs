@@ -149,10 +149,19 @@ impl Words {
 
     /// Whether the words from `i` are exactly `phrase` (space-separated).
     pub fn starts_with(&self, i: usize, phrase: &str) -> bool {
-        phrase
-            .split(' ')
-            .enumerate()
-            .all(|(k, want)| self.get(i + k) == Some(want))
+        let mut rest = phrase;
+        let mut k = i;
+        loop {
+            let Some(word) = self.get(k) else {
+                return false;
+            };
+            match rest.strip_prefix(word) {
+                Some("") => return true,
+                Some(after) if after.starts_with(' ') => rest = &after[1..],
+                _ => return false,
+            }
+            k += 1;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -205,37 +214,55 @@ pub(crate) fn apply(pieces: Vec<Piece>, options: &ItnOptions, colon_command: boo
         colon_command,
     };
     let words = Words::of(&pieces);
-    let mut out = Vec::with_capacity(pieces.len());
-    let mut next_piece = 0;
+    let anchors = address::anchors(&words);
+    let mut found = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let Some(found) = words.get(i).and_then(|_| match_at(&words, i, &context)) else {
+        let at = match words.get(i) {
+            Some(word) if vocab::may_lead(word) || anchors.near(i) => match_at(&words, i, &context),
+            _ => None,
+        };
+        let Some(at) = at else {
             i += 1;
             continue;
         };
-        if found.out.iter().any(|o| matches!(o, Out::Text(_))) {
-            let first = words.pieces[i];
-            let last = words.pieces[i + found.len - 1];
-            out.extend_from_slice(&pieces[next_piece..first]);
-            write_match(&mut out, &pieces, &words, &found);
-            next_piece = last + 1;
+        i += at.len;
+        if at.out.iter().any(|o| matches!(o, Out::Text(_))) {
+            found.push((i - at.len, at));
         }
-        i += found.len;
     }
-    out.extend_from_slice(&pieces[next_piece..]);
-    out
+    if found.is_empty() {
+        return pieces;
+    }
+    rewrite(pieces, &words, found)
 }
 
-fn write_match(out: &mut Vec<Piece>, pieces: &[Piece], words: &Words, found: &Match) {
-    for (k, part) in found.out.iter().enumerate() {
-        if k > 0 {
-            out.push(Piece::Space);
+/// The pieces with each match's span replaced by its output.
+fn rewrite(pieces: Vec<Piece>, words: &Words, found: Vec<(usize, Match)>) -> Vec<Piece> {
+    let mut pieces: Vec<Option<Piece>> = pieces.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut next_piece = 0;
+    for (start, at) in found {
+        let first = words.pieces[start];
+        let last = words.pieces[start + at.len - 1];
+        out.extend(
+            pieces[next_piece..first]
+                .iter_mut()
+                .filter_map(Option::take),
+        );
+        for (k, part) in at.out.into_iter().enumerate() {
+            if k > 0 {
+                out.push(Piece::Space);
+            }
+            out.push(match part {
+                Out::Keep(index) => pieces[words.pieces[index]].take().expect("kept once"),
+                Out::Text(text) => Piece::Literal(text),
+            });
         }
-        match part {
-            Out::Keep(index) => out.push(pieces[words.pieces[*index]].clone()),
-            Out::Text(text) => out.push(Piece::Literal(text.clone())),
-        }
+        next_piece = last + 1;
     }
+    out.extend(pieces[next_piece..].iter_mut().filter_map(Option::take));
+    out
 }
 
 /// The classes in priority order; the first that recognises the words at `i` wins. A class

@@ -200,6 +200,16 @@ fn denominator(words: &Words, i: usize) -> Option<(u64, usize)> {
 /// The longest unit or currency phrase at `i`: its written form, its words, and whether its
 /// class is on.
 fn unit_at(words: &Words, i: usize, context: &Context) -> Option<(&'static str, usize, bool)> {
+    // Most numbers have no unit: one look at the next word settles it.
+    let first = words.get(i)?;
+    let starts_unit = |(spoken, _): &(&str, &str)| {
+        spoken
+            .strip_prefix(first)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    };
+    if !MEASURES.iter().chain(CURRENCIES).any(starts_unit) {
+        return None;
+    }
     let measures = MEASURES.iter().map(|u| (u, context.options.measure));
     let currencies = CURRENCIES.iter().map(|u| (u, context.options.money));
     measures

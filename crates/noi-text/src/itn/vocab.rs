@@ -42,6 +42,16 @@ pub fn units_after_tens(word: &str) -> Option<u64> {
     }
 }
 
+/// Words that may start something ITN writes, addresses aside: digits, "mười", and the words
+/// that lead a date, an ordinal or a negative number. Every other word is skipped at once.
+pub fn may_lead(word: &str) -> bool {
+    digit(word).is_some()
+        || matches!(
+            word,
+            "mười" | "ngày" | "mùng" | "mồng" | "tháng" | "thứ" | "âm" | "trừ"
+        )
+}
+
 /// Scale words above the hundreds: "nghìn"/"ngàn", "vạn", "triệu", "tỷ"/"tỉ".
 pub fn scale(word: &str) -> Option<u64> {
     Some(match word {
