@@ -3,8 +3,8 @@
 //! dates, times, money and addresses in words, mixed into ordinary dictation.
 //!
 //! Run: `cargo run --release -p noi-text --example text_bench`. Prints one JSON line per
-//! configuration: median time per 1,000 words over the runs, and what a 10 s dictation
-//! (about 30 words) costs.
+//! configuration: the fastest and median of the runs over the whole transcript, time per
+//! 1,000 words (fastest run), and what a 10 s dictation (about 30 words) costs.
 
 use std::time::Instant;
 
@@ -31,7 +31,7 @@ const SENTENCES: &[&str] = &[
 ];
 
 const WORDS: usize = 10_000;
-const RUNS: usize = 30;
+const RUNS: usize = 50;
 
 fn transcript() -> (Vec<String>, usize) {
     // Dictations of a sentence or two, as doors post-process them one at a time.
@@ -51,7 +51,9 @@ fn transcript() -> (Vec<String>, usize) {
     (dictations, words)
 }
 
-fn median_ms(dictations: &[String], options: &TextOptions) -> f64 {
+/// Fastest and median of the runs, in ms for the whole transcript. The fastest is the figure
+/// of record: on a shared machine the others measure the neighbours too.
+fn timings(dictations: &[String], options: &TextOptions) -> (f64, f64) {
     let mut times: Vec<f64> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
@@ -62,7 +64,7 @@ fn median_ms(dictations: &[String], options: &TextOptions) -> f64 {
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    times[RUNS / 2]
+    (times[0], times[RUNS / 2])
 }
 
 fn main() {
@@ -94,12 +96,12 @@ fn main() {
         ),
     ];
     for (name, options) in configurations {
-        let total = median_ms(&dictations, &options);
-        let per_1000 = total * 1000.0 / words as f64;
+        let (fastest, median) = timings(&dictations, &options);
+        let per_1000 = fastest * 1000.0 / words as f64;
         println!(
             "{{\"config\":\"{name}\",\"words\":{words},\"dictations\":{},\"runs\":{RUNS},\
-             \"median_ms_total\":{total:.3},\"ms_per_1000_words\":{per_1000:.4},\
-             \"ms_per_30_word_dictation\":{:.4}}}",
+             \"fastest_ms_total\":{fastest:.3},\"median_ms_total\":{median:.3},\
+             \"ms_per_1000_words\":{per_1000:.4},\"ms_per_30_word_dictation\":{:.4}}}",
             dictations.len(),
             per_1000 * 30.0 / 1000.0
         );

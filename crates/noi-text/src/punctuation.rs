@@ -1,12 +1,14 @@
 //! Spoken punctuation: "chấm", "phẩy", "xuống dòng"… become marks and line breaks.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::piece::Piece;
-use crate::rules::{Rule, longest_first};
+use crate::rules::Rule;
 
-/// Which spoken punctuation commands are active when [`crate::TextOptions::spoken_punctuation`] is
-/// on. All on by default; UX.md asks for an off switch for each, because every command word
+/// Which spoken punctuation commands are active when
+/// [`crate::TextOptions::spoken_punctuation`] is on. All on by default; UX.md asks for an off switch for each, because every command word
 /// is also an ordinary Vietnamese word ("chấm" is also "to dip", "to grade").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -122,13 +124,30 @@ impl SpokenCommands {
     }
 }
 
-pub(crate) fn command_rules(commands: &SpokenCommands) -> Vec<Rule> {
-    let rules = Command::ALL
-        .into_iter()
-        .filter(|&command| commands.is_on(command))
-        .flat_map(|command| {
-            let phrases = command.phrases().iter();
-            phrases.filter_map(move |phrase| Rule::new(phrase, Some(command.output())))
-        });
-    longest_first(rules.collect())
+/// The rules of the commands switched on, longest phrase first.
+pub(crate) fn command_rules(commands: &SpokenCommands) -> Vec<&'static Rule> {
+    all_command_rules()
+        .iter()
+        .filter(|(command, _)| commands.is_on(*command))
+        .map(|(_, rule)| rule)
+        .collect()
+}
+
+/// Every command's rules, longest phrase first, built once: the phrases never change, only
+/// the switches do (building them per call was most of the cost of spoken punctuation).
+fn all_command_rules() -> &'static [(Command, Rule)] {
+    static RULES: OnceLock<Vec<(Command, Rule)>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut rules: Vec<(Command, Rule)> = Command::ALL
+            .into_iter()
+            .flat_map(|command| {
+                let phrases = command.phrases().iter();
+                phrases.filter_map(move |phrase| {
+                    Rule::new(phrase, Some(command.output())).map(|rule| (command, rule))
+                })
+            })
+            .collect();
+        rules.sort_by_key(|(_, rule)| std::cmp::Reverse(rule.len()));
+        rules
+    })
 }

@@ -1,6 +1,8 @@
 //! Phrase matching, shared by user replacements and spoken commands: leftmost first, then
 //! longest; a replaced span is frozen.
 
+use std::borrow::Borrow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use crate::piece::{Piece, lex};
@@ -49,6 +51,11 @@ impl Rule {
             .then_some(Self { phrase, output })
     }
 
+    /// Keys in the phrase (words, spaces, symbols).
+    pub(crate) fn len(&self) -> usize {
+        self.phrase.len()
+    }
+
     fn matches_at(&self, keys: &[Option<Key>], at: usize) -> bool {
         keys.get(at..at + self.phrase.len()).is_some_and(|window| {
             window
@@ -68,12 +75,12 @@ fn phrase_keys(phrase: &str) -> Vec<Key> {
 /// Longest phrase first, so the first rule that matches at a position is the longest; the
 /// sort is stable, so among equals the earlier rule wins.
 pub(crate) fn longest_first(mut rules: Vec<Rule>) -> Vec<Rule> {
-    rules.sort_by_key(|rule| std::cmp::Reverse(rule.phrase.len()));
+    rules.sort_by_key(|rule| std::cmp::Reverse(rule.len()));
     rules
 }
 
 /// Scans left to right; at each position the longest matching rule replaces its span.
-pub(crate) fn apply_rules(pieces: Vec<Piece>, rules: &[Rule]) -> Vec<Piece> {
+pub(crate) fn apply_rules<R: Borrow<Rule>>(pieces: Vec<Piece>, rules: &[R]) -> Vec<Piece> {
     if rules.is_empty() {
         return pieces;
     }
@@ -81,7 +88,11 @@ pub(crate) fn apply_rules(pieces: Vec<Piece>, rules: &[Rule]) -> Vec<Piece> {
     let mut out = Vec::with_capacity(pieces.len());
     let mut at = 0;
     while at < pieces.len() {
-        match rules.iter().find(|rule| rule.matches_at(&keys, at)) {
+        match rules
+            .iter()
+            .map(Borrow::borrow)
+            .find(|rule| rule.matches_at(&keys, at))
+        {
             Some(rule) => {
                 out.extend(rule.output.clone());
                 at += rule.phrase.len();
