@@ -148,6 +148,16 @@ fn group(words: &Words, i: usize, first: bool) -> Option<(u64, usize, bool)> {
         return Some((d, 2, false));
     }
     let leading = word(0).and_then(digit);
+    // "bốn lẻ hai" = 402 (room and bus numbers): hundreds with "trăm" left out. Not after
+    // "năm": "hai năm lẻ ba tháng" is two years and three months.
+    if first
+        && word(0) != Some("năm")
+        && let Some(h) = leading.filter(|&h| h > 0)
+        && matches!(word(1), Some("linh" | "lẻ"))
+        && let Some(d) = word(2).and_then(digit).filter(|&d| d > 0)
+    {
+        return Some((h * 100 + d, 3, false));
+    }
     if let Some(h) = leading
         && word(1) == Some("trăm")
         && !(first && h == 0)

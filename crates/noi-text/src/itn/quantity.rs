@@ -3,7 +3,7 @@
 //! (negative) and "thứ" (ordinal).
 
 use super::number::{Cardinal, Reading, cardinal, digit_run, extends_run, fraction_digits};
-use super::vocab::{CURRENCIES, MEASURES, keeps_lone_digit};
+use super::vocab::{CURRENCIES, MEASURES, continues_number, digit, keeps_lone_digit};
 use super::written::{amount, decimal, tenths};
 use super::{Context, Match, Out, Words, time};
 
@@ -176,12 +176,30 @@ fn suffixed(
     if !on || (lone && keeps_lone_digit(unit)) {
         return None;
     }
-    let number = written.text(context);
+    let (number, tail) = match (written, tenth_after_unit(words, end + len)) {
+        (Written::Integer(n), Some(tenth)) if n.round.is_none() && !unit.starts_with('°') => {
+            (decimal(n.value, &tenth.to_string(), context.options), 1)
+        }
+        _ => (written.text(context), 0),
+    };
     let text = match unit.starts_with('°') {
         true => format!("{number}{unit}"),
         false => format!("{number} {unit}"),
     };
-    Some(Match::text(end + len - i, text))
+    Some(Match::text(end + len + tail - i, text))
+}
+
+/// "một mét bảy" (1,7 m), "hai ki lô rưỡi" (2,5 kg): a lone digit or "rưỡi" right after a
+/// unit is its tenths, as people give heights and weights. The digit must end the number
+/// ("một mét bảy mươi" is not read).
+fn tenth_after_unit(words: &Words, at: usize) -> Option<u64> {
+    if words.get(at) == Some("rưỡi") {
+        return Some(5);
+    }
+    let tenth = words.get(at).and_then(digit).filter(|&d| d > 0)?;
+    let next = words.get(at + 1);
+    let continues = next.is_some_and(|w| digit(w).is_some() || continues_number(w));
+    (!continues).then_some(tenth)
 }
 
 /// The denominator of "a phần b": a number, "tư" for 4; never "trăm" (percent) or a scale.
