@@ -5,6 +5,7 @@ mod hotwords;
 mod models;
 mod output;
 mod serve;
+mod text;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use noi_engine::search::SearchMethod;
-use noi_engine::text::{Casing, TextOptions, parse_replacements};
+use noi_text::{Casing, ItnOptions, TextOptions, parse_replacements};
 
 #[derive(Parser)]
 #[command(name = "noi", version, about = "On-device Vietnamese speech recognition", long_about = None)]
@@ -33,6 +34,9 @@ enum Command {
     /// Serve the loopback API (phostt-compatible HTTP/SSE/WebSocket, OpenAI-compatible
     /// transcriptions) until SIGINT or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Clean up text as `transcribe` does, without audio: reads lines of raw model text (or
+    /// any text) on standard input, prints each cleaned up.
+    Text(TextArgs),
 }
 
 /// Options shared by every command that loads a model.
@@ -83,6 +87,16 @@ struct TextArgs {
     /// Custom words: one rule per line, `from | other spelling => written form`.
     #[arg(long, value_name = "FILE")]
     replacements: Option<PathBuf>,
+    /// Write numbers, dates, times, money… as a Vietnamese writer does ("hai triệu rưỡi đồng"
+    /// → "2,5 triệu đồng"); `off` keeps the model's words.
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    itn: OnOff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,6 +151,10 @@ impl TextArgs {
             },
             spoken_punctuation: self.spoken_punctuation,
             replacements,
+            itn: ItnOptions {
+                enabled: self.itn == OnOff::On,
+                ..ItnOptions::default()
+            },
             ..Default::default()
         })
     }
@@ -169,6 +187,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Models(args) => models::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Text(args) => text::run(args),
     };
     match outcome {
         Ok(code) => code,

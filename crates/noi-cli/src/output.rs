@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use noi_engine::subtitle::{Cue, cues, to_srt, to_vtt};
-use noi_engine::text::{TextOptions, postprocess};
 use noi_engine::transcript::Transcript;
+use noi_text::{TextOptions, postprocess};
 use serde::Serialize;
 
 use crate::Format;

@@ -360,3 +360,29 @@ fn text_clean_up_options() {
     );
     assert_one_line_error(&out, &["line 1"]);
 }
+
+/// `--itn off` keeps the model's words: with casing as-is the text is exactly the decoder's
+/// words, joined, as before ITN existed. `--itn` takes only on/off.
+#[test]
+fn itn_off_keeps_the_models_words() {
+    let file = audio("speech_vi_22k05.wav");
+    let out = transcribe(
+        &[&file],
+        &tiny_model(),
+        &["--format", "json", "--casing", "as-is", "--itn", "off"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let words: Vec<&str> = line["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["word"].as_str().unwrap())
+        .collect();
+    assert!(!words.is_empty());
+    assert_eq!(line["text"].as_str().unwrap(), words.join(" "));
+
+    let out = transcribe(&[&file], &tiny_model(), &["--itn", "yes"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--itn"), "{}", stderr(&out));
+}

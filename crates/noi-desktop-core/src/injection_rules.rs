@@ -2,13 +2,13 @@
 //! the user's clipboard back, and what exactly to insert (spacing between dictations, trailing
 //! space). Pure decisions; the shell owns the clipboard (arboard) and the keyboard (enigo).
 //!
-//! Text processing itself is the engine's ([`noi_engine::text`]): [`insertion_text`] only
+//! Text processing itself is noi-text's ([`noi_text`]): [`insertion_text`] only
 //! wires `postprocess_after` (casing as a continuation, spacing via `join_dictation`) to the
 //! trailing-space option.
 
 use std::time::{Duration, Instant};
 
-use noi_engine::text::{TextOptions, postprocess_after};
+use noi_text::{TextOptions, postprocess_after};
 use serde::{Deserialize, Serialize};
 
 /// The user's output choice.

@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use noi_engine::text::TextOptions;
+use noi_text::TextOptions;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -96,8 +96,8 @@ impl OutputSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TextSettings {
-    /// Casing, spoken punctuation (with a switch per command) and custom replacements: the
-    /// engine's own options, stored as they are.
+    /// Casing, spoken punctuation (with a switch per command), custom replacements and ITN: the
+    /// text pipeline's own options (noi-text), stored as they are.
     #[serde(flatten)]
     pub options: TextOptions,
     /// Hotwords, one phrase a line as in a sherpa-onnx hotwords file (`Hà Nội :2.0`).
@@ -393,7 +393,7 @@ fn describe(error: &toml::de::Error, text: &str) -> String {
 mod tests {
     use super::*;
     use crate::hotkey::Accelerator;
-    use noi_engine::text::Casing;
+    use noi_text::Casing;
 
     fn store() -> (tempfile::TempDir, SettingsStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -426,7 +426,7 @@ mod tests {
         settings.text.options.spoken_punctuation = true;
         settings.text.options.commands.newline = false;
         settings.text.options.replacements =
-            noi_engine::text::parse_replacements("git húp | ghít húp => GitHub").unwrap();
+            noi_text::parse_replacements("git húp | ghít húp => GitHub").unwrap();
         settings.text.hotwords = vec!["Hà Nội :2.0".into(), "Nguyễn Văn A".into()];
         settings.model.active = Some("zipformer-vi-int8".into());
         settings.api.token = Some("abc123".into());
@@ -450,6 +450,30 @@ mod tests {
         assert!(settings.text.options.spoken_punctuation);
         assert!(settings.text.options.commands.period);
         assert_eq!(settings.output, OutputSettings::default());
+    }
+
+    #[test]
+    fn itn_is_on_in_old_files_and_each_class_switches_in_the_text_section() {
+        let (_dir, store) = store();
+        // A file from before ITN: no [text.itn] at all.
+        fs::write(store.path(), "[text]\ncasing = \"lower\"\n").unwrap();
+        let itn = store.load().unwrap().text.options.itn;
+        assert_eq!(itn, noi_text::ItnOptions::default());
+        assert!(itn.enabled && itn.money && itn.date && itn.address);
+
+        let file = "[text]\nspoken_punctuation = true\n\n[text.itn]\nmoney = false\n\
+                    time = false\ndecimal_separator = \"point\"\n\
+                    thousands_separator = \"none\"\n";
+        fs::write(store.path(), file).unwrap();
+        let text = store.load().unwrap().text;
+        assert!(text.options.spoken_punctuation);
+        let itn = text.options.itn;
+        assert!(itn.enabled && !itn.money && !itn.time && itn.percent && itn.cardinal);
+        assert_eq!(itn.decimal_separator, noi_text::DecimalSeparator::Point);
+        assert_eq!(itn.thousands_separator, noi_text::ThousandsSeparator::None);
+
+        fs::write(store.path(), "[text.itn]\nenabled = false\n").unwrap();
+        assert!(!store.load().unwrap().text.options.itn.enabled);
     }
 
     #[test]

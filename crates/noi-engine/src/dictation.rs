@@ -50,8 +50,8 @@ impl Default for DictationConfig {
     }
 }
 
-/// What the stream reports while it runs. Texts are the model's raw text; doors apply
-/// [`crate::text`] post-processing.
+/// What the stream reports while it runs. Texts are the model's raw text; doors turn them
+/// into written text with the `noi-text` crate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DictationEvent {
     /// `committed`: text of closed segments (will not change); `tentative`: the open segment's

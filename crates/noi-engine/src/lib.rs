@@ -27,4 +27,3 @@ pub use recognizer::{Recognizer, RecognizerConfig};
 pub mod dictation;
 pub mod fft;
 pub mod subtitle;
-pub mod text;

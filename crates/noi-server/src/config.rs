@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use noi_engine::search::SearchMethod;
-use noi_engine::text::TextOptions;
+use noi_text::TextOptions;
 
 use crate::policy::OriginPolicy;
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
-use noi_engine::text::postprocess;
 use noi_engine::transcript::{Segment, Transcript, Word, text_of};
+use noi_text::postprocess;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

@@ -7,8 +7,8 @@ use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use noi_engine::subtitle::{cues, to_srt, to_vtt};
-use noi_engine::text::postprocess;
 use noi_engine::transcript::Transcript;
+use noi_text::postprocess;
 use serde::Serialize;
 use utoipa::ToSchema;
 

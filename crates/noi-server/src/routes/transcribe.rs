@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use noi_engine::recognizer::SAMPLE_RATE;
-use noi_engine::text::postprocess;
+use noi_text::postprocess;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
