@@ -92,6 +92,7 @@ function renderText() {
   const text = settings.text;
   setValue($("casing"), text.casing);
   $("spoken-punctuation").checked = text.spoken_punctuation;
+  $("itn-enabled").checked = text.itn.enabled;
   for (const box of document.querySelectorAll("[data-command]")) {
     box.checked = text.commands[box.dataset.command];
     box.disabled = !text.spoken_punctuation;
@@ -136,6 +137,7 @@ function wireSettings() {
   on("trailing-space", (el) => ({ output: { trailing_space: el.checked } }));
   on("casing", (el) => ({ text: { casing: el.value } }));
   on("spoken-punctuation", (el) => ({ text: { spoken_punctuation: el.checked } }));
+  on("itn-enabled", (el) => ({ text: { itn: { enabled: el.checked } } }));
   for (const box of document.querySelectorAll("[data-command]")) {
     box.addEventListener("change", () =>
       patch({ text: { commands: { [box.dataset.command]: box.checked } } }));
@@ -314,6 +316,8 @@ function wireMicrophone() {
 
 let modelList = null;
 const progressById = {};
+/** Models whose install finished while the window was open: their bar shows 100 %. */
+const finishedById = {};
 
 function formatBytes(bytes) {
   if (bytes == null) return "?";
@@ -399,6 +403,11 @@ function modelCard(model) {
   const showProgress = model.downloading || progressById[model.id];
   progress.hidden = !showProgress;
   if (progressById[model.id]) applyProgress(progress, progressText, progressById[model.id]);
+  if (!showProgress && model.installed && finishedById[model.id]) {
+    progress.hidden = false;
+    progress.value = 100;
+    progressText.textContent = finishedById[model.id];
+  }
 
   const actions = document.createElement("div");
   actions.className = "row";
@@ -430,6 +439,7 @@ async function removeModel(id) {
   if (!window.confirm(t("models.confirmDelete", { id }))) return;
   try {
     await invoke("remove_model", { id });
+    delete finishedById[id];
     say(t("models.deleted", { id }));
   } catch (error) {
     sayError(error);
@@ -485,17 +495,10 @@ async function onFinished(f) {
     $("model-file-status").textContent = message;
     delete $("model-file-path").dataset.job;
   }
+  // The finished bar stays at its end state so the user sees 100 %, through every redraw
+  // (installing the first model also changes the settings, which redraws the list).
+  if (f.installed) finishedById[f.installed] = message;
   await loadModels();
-  // The finished bar stays at its end state so the user sees 100 %.
-  if (f.installed) {
-    const bar = document.getElementById(`progress-${f.installed}`);
-    const text = document.getElementById(`progress-text-${f.installed}`);
-    if (bar && text) {
-      bar.hidden = false;
-      bar.value = 100;
-      text.textContent = message;
-    }
-  }
 }
 
 async function installFile() {

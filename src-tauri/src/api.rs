@@ -68,8 +68,8 @@ impl ApiServer {
         running.as_ref().map(|r| r.port)
     }
 
-    /// Carries out an API settings change: access at once, the listener when its port or the
-    /// on/off switch changed.
+    /// Carries out an API settings change: access and text options at once, the listener when
+    /// its port or the on/off switch changed.
     pub fn apply(&self, old: &Settings, new: &Settings) {
         if old.api.token != new.api.token || old.api.allowed_origins != new.api.allowed_origins {
             self.core.server.set_access(access(new));
@@ -79,6 +79,9 @@ impl ApiServer {
         }
         if old.api.port != new.api.port || old.api.enabled != new.api.enabled {
             self.start();
+        }
+        if old.text.options != new.text.options {
+            self.core.server.set_text_options(new.text.options.clone());
         }
     }
 
@@ -116,6 +119,9 @@ pub fn server_state(settings: &Settings, token: String) -> AppState {
     let config = ServerConfig {
         token: Some(token),
         origins: access(settings).origins,
+        // The API writes text as dictation does: the app's casing, punctuation, replacements
+        // and written-Vietnamese settings.
+        text: settings.text.options.clone(),
         ..ServerConfig::default()
     };
     AppState::new(None, config)

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use noi_engine::text::TextOptions;
+use noi_text::TextOptions;
 use serde::Serialize;
 
 use crate::injection_rules::insertion_text;

@@ -120,7 +120,7 @@ impl LiveTranscription {
                 matches!(&update, Update::Final { text, .. } if !text.is_empty()).then_some(update)
             }
             DictationEvent::Partial { tentative, .. } => {
-                let text = postprocess(&tentative, &self.state.config.text);
+                let text = postprocess(&tentative, &self.state.text_options());
                 if self.finishing.is_some() || text.is_empty() || text == self.last_partial {
                     return None;
                 }
@@ -151,7 +151,7 @@ impl LiveTranscription {
 
     fn final_of(&self, segments: &[Segment]) -> Update {
         Update::Final {
-            text: postprocess(&text_of(segments), &self.state.config.text),
+            text: postprocess(&text_of(segments), &self.state.text_options()),
             words: segments.iter().flat_map(Segment::words).collect(),
         }
     }

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use noi_engine::Recognizer;
+use noi_text::TextOptions;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -79,6 +80,9 @@ pub struct AppState {
     /// [`Access`]: read them with [`AppState::access`].
     pub config: ServerConfig,
     access: RwLock<Access>,
+    /// How text is written (casing, punctuation, replacements, written Vietnamese). Starts as
+    /// the config's; the desktop app changes it live from its settings.
+    text: RwLock<TextOptions>,
     /// Ids of the installed models (for /v1/models).
     installed: RwLock<Vec<String>>,
     /// Whole-file transcriptions running at once; streams do not take slots.
@@ -108,6 +112,7 @@ impl AppState {
                 origins: config.origins.clone(),
             }),
             slots: Arc::new(Semaphore::new(config.limits.pool_size.max(1))),
+            text: RwLock::new(config.text.clone()),
             config,
             installed: RwLock::new(Vec::new()),
             metrics: Metrics::new(),
@@ -157,6 +162,16 @@ impl AppState {
     /// Replaces the token and allowed origins; the next request is checked against them.
     pub fn set_access(&self, access: Access) {
         *self.access.write().unwrap_or_else(|e| e.into_inner()) = access;
+    }
+
+    /// The text options in force (read per request or partial).
+    pub fn text_options(&self) -> TextOptions {
+        self.text.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the text options; the next transcript or partial is written with them.
+    pub fn set_text_options(&self, options: TextOptions) {
+        *self.text.write().unwrap_or_else(|e| e.into_inner()) = options;
     }
 
     /// Connects dictation control (once; later calls are ignored).

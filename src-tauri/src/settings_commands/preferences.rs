@@ -110,7 +110,7 @@ pub fn export_words(desktop: State<'_, Arc<Desktop>>, kind: String) -> Result<St
     let (name, text) = match kind.as_str() {
         "replacements" => (
             "noi-replacements.txt",
-            noi_engine::text::format_replacements(&settings.text.options.replacements),
+            noi_text::format_replacements(&settings.text.options.replacements),
         ),
         "hotwords" => ("noi-hotwords.txt", hotwords_text(&settings.text.hotwords)),
         _ => return Err(said(&desktop, Problem::UnknownWordList(kind))),
@@ -150,7 +150,7 @@ pub fn set_replacements(
     desktop: State<'_, Arc<Desktop>>,
     text: String,
 ) -> Result<Settings, String> {
-    let rules = noi_engine::text::parse_replacements(&text)
+    let rules = noi_text::parse_replacements(&text)
         .map_err(|e| said(&desktop, Problem::Replacements(e.to_string())))?;
     let mut new = desktop.settings();
     new.text.options.replacements = rules;
@@ -160,5 +160,5 @@ pub fn set_replacements(
 /// The replacements as plain text, as [`set_replacements`] reads them.
 #[tauri::command(async)]
 pub fn replacements_text(desktop: State<'_, Arc<Desktop>>) -> String {
-    noi_engine::text::format_replacements(&desktop.settings().text.options.replacements)
+    noi_text::format_replacements(&desktop.settings().text.options.replacements)
 }

@@ -661,10 +661,36 @@ def check_microphone(win, clip):
         raise AssertionError("the microphone stayed open: " + run("pactl", "list", "source-outputs"))
 
 
-def check_text(win):
+def api_transcript(clip):
+    """The embedded API's text for `clip` (POST /v1/transcribe)."""
+    info = api_info()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{info['port']}/v1/transcribe",
+        data=Path(clip).read_bytes(),
+        headers={"Authorization": f"Bearer {info['token']}", "Content-Type": "audio/wav"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["text"]
+
+
+def check_text(win, clip):
     win.section("text")
+    # The embedded API writes text as the app's settings say, changed live.
+    win.choose("#casing", "as_is")
+    saved("casing as the model writes", lambda s: s["text"]["casing"] == "as_is")
+    as_is = api_transcript(clip)
     win.choose("#casing", "lower")
     saved("lower case", lambda s: s["text"]["casing"] == "lower")
+    lower = api_transcript(clip)
+    assert as_is.strip() and as_is != lower, f"casing did not reach the API: {as_is!r}"
+    assert lower == as_is.lower(), f"API text in lower case: {lower!r} (as the model: {as_is!r})"
+    # Written Vietnamese (on by default) can be switched off.
+    assert win.find("#itn-enabled").is_selected()
+    win.click("#itn-enabled")
+    saved("written Vietnamese off", lambda s: s["text"]["itn"]["enabled"] is False)
+    win.click("#itn-enabled")
+    saved("written Vietnamese on", lambda s: s["text"]["itn"]["enabled"] is True)
     win.click("#spoken-punctuation")
     saved("spoken punctuation", lambda s: s["text"]["spoken_punctuation"] is True)
     wait("the commands enabled", lambda: win.find('[data-command="newline"]').is_enabled())
@@ -822,7 +848,7 @@ def main():
             ("hotkey", lambda: check_hotkey(win, api, window)),
             ("output and history", output_and_history),
             ("microphone", lambda: check_microphone(win, args.clip)),
-            ("text", lambda: check_text(win)),
+            ("text", lambda: check_text(win, args.clip)),
             ("api", lambda: check_api(win)),
             ("autostart", lambda: check_autostart(win)),
             ("tray", lambda: check_tray_mirrors_the_window(win, artifacts)),

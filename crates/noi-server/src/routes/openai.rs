@@ -174,7 +174,7 @@ pub async fn transcriptions(
     let format = ResponseFormat::parse(form.response_format.as_deref())?;
     let reader = open_audio(form.file.into(), form.hint).await?;
     let transcript = transcribe(&state, reader).await?;
-    let options = &state.config.text;
+    let options = &state.text_options();
     Ok(match format {
         ResponseFormat::Json => Json(OpenAiTranscription {
             text: postprocess(&transcript.text(), options),
@@ -263,7 +263,7 @@ fn plain(body: String) -> Response {
 fn processed_cues(transcript: &Transcript, state: &SharedState) -> Vec<noi_engine::subtitle::Cue> {
     let mut cues = cues(transcript);
     for cue in &mut cues {
-        cue.text = postprocess(&cue.text, &state.config.text);
+        cue.text = postprocess(&cue.text, &state.text_options());
     }
     cues.retain(|cue| !cue.text.is_empty());
     cues
@@ -286,7 +286,7 @@ fn verbose(
                 seek: 0,
                 start: round_ms(s.start()),
                 end: round_ms(s.end()),
-                text: postprocess(&s.text(), &state.config.text),
+                text: postprocess(&s.text(), &state.text_options()),
                 tokens: s.tokens.iter().map(|t| t.id).collect(),
                 temperature: 0.0,
                 avg_logprob: average_log_prob(s),
@@ -310,7 +310,7 @@ fn verbose(
         task: "transcribe",
         language: "vietnamese",
         duration: round_ms(transcript.duration),
-        text: postprocess(&transcript.text(), &state.config.text),
+        text: postprocess(&transcript.text(), &state.text_options()),
         segments,
         words,
     }

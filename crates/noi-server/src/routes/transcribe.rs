@@ -48,7 +48,7 @@ pub async fn transcribe_file(
     let reader = open_audio(bytes, format_hint(&headers)).await?;
     let transcript = transcribe(&state, reader).await?;
     Ok(Json(TranscribeResponse {
-        text: postprocess(&transcript.text(), &state.config.text),
+        text: postprocess(&transcript.text(), &state.text_options()),
         words: word_infos(transcript.words()),
         duration: round_ms(transcript.duration),
     }))
