@@ -2,6 +2,25 @@
 //! place those choices become the engine's [`SearchMethod`], [`RecognizerConfig`] and
 //! [`DictationConfig`]. Each door maps its flags or settings onto an [`EngineConfig`]; the
 //! rules (which search, when hotwords need beam search, where `bpe.model` is) live here only.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use noi_engine::Recognizer;
+//! use noi_engine::config::{EngineConfig, HotwordConfig};
+//! use noi_engine::dictation::DictationStream;
+//!
+//! // The desktop app: a hotword list from its settings, no search switch (Decoding::Auto).
+//! let config = EngineConfig {
+//!     hotwords: HotwordConfig::from_phrases(vec!["Hà Nội".into(), "Nói :2.0".into()]),
+//!     ..EngineConfig::default()
+//! };
+//! let recognizer = Arc::new(Recognizer::load("model-dir".as_ref(), config.model_options())?);
+//! // Again whenever the model changes: the hotword graph is built for its vocabulary.
+//! let resolved = config.resolve(&recognizer)?;
+//! let stream = DictationStream::start(recognizer, resolved.dictation_config(), 16_000)?;
+//! # Ok(()) }
+//! ```
 
 use std::path::PathBuf;
 use std::sync::Arc;
