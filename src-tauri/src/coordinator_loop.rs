@@ -14,7 +14,7 @@ use noi_desktop_core::history::{Delivery, NewTranscript, Recording, TranscriptId
 use noi_desktop_core::injection_rules::{LastInsertion, OutputMode, insertion_text, previous_tail};
 use noi_desktop_core::messages::Lang;
 use noi_desktop_core::overlay::Phase as OverlayPhase;
-use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
+use noi_engine::dictation::{DictationEvent, DictationStream};
 use noi_engine::transcript::text_of;
 
 use crate::capture::{CaptureReport, Microphone, TARGET_RATE};
@@ -303,7 +303,7 @@ impl CoordinatorLoop {
         };
         let started = DictationStream::start(
             Arc::clone(&engine.recognizer),
-            DictationConfig::default(),
+            engine.config.dictation_config(),
             TARGET_RATE,
         );
         let mut stream = match started {

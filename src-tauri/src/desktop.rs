@@ -136,6 +136,9 @@ impl Desktop {
         self.api.apply(&old, &new);
         if old.model.active != new.model.active && new.model.active.is_some() {
             self.load_model_then(None);
+        } else if old.text.hotwords != new.text.hotwords {
+            let core = Arc::clone(&self.core);
+            std::thread::spawn(move || models::apply_hotwords(&core));
         }
         self.tray.update(|m| {
             m.output = new.output.mode;

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use noi_desktop_core::settings::Settings;
 use noi_desktop_core::tray_status::{DownloadOffer, ModelState};
 use noi_engine::Recognizer;
-use noi_engine::model::ModelOptions;
+use noi_engine::config::{EngineConfig, HotwordConfig, ResolvedConfig};
 use noi_models::{Catalog, ModelError, ModelStore};
 use noi_server::Engine;
 
@@ -85,10 +86,12 @@ fn load(core: &AppCore) -> ModelState {
         }
         Err(error) => return ModelState::Failed(error.to_string()),
     };
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    match Recognizer::load(&resolved.dir, ModelOptions { threads }) {
+    let config = engine_config(&core.settings());
+    match Recognizer::load(&resolved.dir, config.model_options()) {
         Ok(recognizer) => {
-            let engine = Engine::new(Arc::new(recognizer), resolved.id.clone());
+            let recognizer = Arc::new(recognizer);
+            let search = resolve_search(&config, &recognizer);
+            let engine = Engine::new(recognizer, resolved.id.clone()).with_config(search);
             core.server.set_engine(Some(Arc::new(engine)));
             tracing::info!("model {} loaded", resolved.id);
             ModelState::Loaded(resolved.id)
@@ -98,4 +101,35 @@ fn load(core: &AppCore) -> ModelState {
             resolved.dir.display()
         )),
     }
+}
+
+/// The engine configuration the settings ask for: greedy search, or modified beam search with
+/// the hotword graph when the hotword list has phrases (noi_engine::config's rule).
+fn engine_config(settings: &Settings) -> EngineConfig {
+    EngineConfig {
+        hotwords: HotwordConfig::from_phrases(settings.text.hotwords.clone()),
+        ..EngineConfig::default()
+    }
+}
+
+/// The search for `recognizer`'s model. Hotwords that cannot be used (no `bpe.model`, a
+/// phrase it cannot spell) are reported and left out: dictation works without them.
+fn resolve_search(config: &EngineConfig, recognizer: &Recognizer) -> ResolvedConfig {
+    config.resolve(recognizer).unwrap_or_else(|error| {
+        tracing::warn!("hotwords not used: {error}");
+        EngineConfig::default()
+            .resolve(recognizer)
+            .expect("greedy search without hotwords always resolves")
+    })
+}
+
+/// The hotword list changed: the loaded model gets the new search at once (no reload).
+pub fn apply_hotwords(core: &AppCore) {
+    let Some(engine) = core.server.current_engine() else {
+        return;
+    };
+    let search = resolve_search(&engine_config(&core.settings()), &engine.recognizer);
+    let updated =
+        Engine::new(Arc::clone(&engine.recognizer), engine.info.id.clone()).with_config(search);
+    core.server.set_engine(Some(Arc::new(updated)));
 }

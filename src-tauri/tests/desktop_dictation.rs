@@ -385,3 +385,52 @@ fn a_dictation_while_the_model_loads_is_transcribed_once_it_is_ready() {
     );
     assert_recording_holds(&desktop, &clip);
 }
+
+/// With a hotword list in the settings, dictation uses modified beam search with the hotword
+/// graph (seen in the debug log) and the text still lands in the focused app.
+#[test]
+fn a_hotword_list_makes_dictation_use_beam_search_with_hotwords() {
+    let _guard = exclusive();
+    let (Some(mut desktop), Some(clip)) = (Desktop::start(), test_audio("vi_05.wav")) else {
+        return;
+    };
+    // The tiny model with a bpe.model whose pieces are its tokens (made by
+    // scripts/reference/make_hotword_models.py), as a real model bundle ships one.
+    let model = desktop.dir.path().join("tiny-with-bpe");
+    std::fs::create_dir_all(&model).unwrap();
+    for entry in std::fs::read_dir(tiny_model()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, model.join(path.file_name().unwrap())).unwrap();
+    }
+    let bpe =
+        support::workspace_root().join("crates/noi-engine/tests/data/hotwords/tiny-bpe.model");
+    std::fs::copy(bpe, model.join("bpe.model")).unwrap();
+    let settings = format!(
+        "{}\n[text]\nhotwords = [\"người\", \"người Nga :2.5\"]\n",
+        settings("paste")
+    );
+    let app = support::App::launch_with(
+        &desktop,
+        &settings,
+        Some(&model),
+        &[("NOI_LOG", Path::new("info,noi_engine=debug"))],
+    );
+    support::wait_for("the model loaded", Duration::from_secs(60), || {
+        app.get("/health").1["status"] == "ok"
+    });
+    let target = desktop.text_target("noi-target-hotwords");
+    let dictation = dictate(&desktop, &app, &target, &clip);
+    app.wait_state("idle", Duration::from_secs(10));
+    let log = app.log();
+    assert!(
+        log.contains("dictation stream uses modified beam search (beam 4, hotword graph of"),
+        "no beam search with hotwords in the log:\n{log}"
+    );
+    let entry = history(&desktop).last().unwrap().expect("saved to history");
+    assert!(!entry.text.trim().is_empty(), "empty transcript");
+    assert_eq!(
+        dictation.text, entry.text,
+        "the target holds the history text"
+    );
+    assert!(!log.contains("hotwords not used"), "{log}");
+}

@@ -441,3 +441,51 @@ fn errors_show_their_reason_in_the_overlay() {
     screenshot_differs(&desktop, "overlay-vi-error-microphone.png", &empty, 1000);
     app.assert_running();
 }
+
+/// The overlay's screens in both languages: listening with live words, and "copied" (copy-only
+/// output), each saved as an artefact and checked to differ from the screen without it.
+#[test]
+fn the_overlay_speaks_both_languages() {
+    let _guard = exclusive();
+    let (Some(desktop), Some(clip)) = (Desktop::start(), test_audio("vi_06.wav")) else {
+        return;
+    };
+    for language in ["en", "vi"] {
+        let _ = std::fs::remove_file(dump_path(&desktop));
+        let settings =
+            settings("live", false, language).replace("mode = \"paste\"", "mode = \"copy_only\"");
+        let app = launch(&desktop, &settings, Some(&tiny_model()));
+        let empty = desktop.screenshot(&format!("overlay-{language}-empty.png"));
+        assert_eq!(app.post("/v1/dictation/start").0, 200);
+        wait_for("listening", Duration::from_secs(5), || {
+            views(&desktop).iter().any(|v| v["phase"] == "listening")
+        });
+        desktop.play(&clip);
+        wait_for("live words", Duration::from_secs(5), || {
+            views(&desktop).iter().any(|v| {
+                v["phase"] == "listening" && (v["tentative"] != "" || v["committed"] != "")
+            })
+        });
+        screenshot_differs(
+            &desktop,
+            &format!("overlay-{language}-listening.png"),
+            &empty,
+            2000,
+        );
+        assert_eq!(app.post("/v1/dictation/stop").0, 200);
+        wait_for("copied", Duration::from_secs(10), || {
+            views(&desktop).iter().any(|v| v["phase"] == "copied")
+        });
+        screenshot_differs(
+            &desktop,
+            &format!("overlay-{language}-copied.png"),
+            &empty,
+            2000,
+        );
+        assert!(views(&desktop).iter().all(|v| v["lang"] == language));
+        wait_for("the overlay gone", Duration::from_secs(4), || {
+            !overlay_visible(&desktop)
+        });
+        drop(app);
+    }
+}

@@ -6,23 +6,21 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use noi_engine::RecognizerConfig;
+use noi_engine::config::HotwordConfig;
 use serde_json::json;
 
 use crate::BenchArgs;
 use crate::transcribe::load;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let engine = args.model.engine_config(HotwordConfig::default());
     let started = Instant::now();
-    let recognizer = load(&args.model)?;
+    let recognizer = load(&args.model, &engine)?;
     println!(
         "{}",
         json!({"event": "load", "seconds": started.elapsed().as_secs_f64()})
     );
-    let config = RecognizerConfig {
-        method: args.model.method(),
-        ..Default::default()
-    };
+    let config = crate::hotwords::resolve(&engine, &recognizer)?.recognizer_config();
     for file in &args.files {
         let mut best = f64::INFINITY;
         let mut last = None;

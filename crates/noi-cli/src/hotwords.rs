@@ -1,17 +1,19 @@
-//! `--hotwords FILE`: contextual biasing of beam search (see `noi_engine::hotwords`).
+//! `--hotwords FILE`: contextual biasing of beam search (see `noi_engine::hotwords`), for
+//! `noi transcribe` and `noi serve`. The rules are the engine's (`noi_engine::config`); this
+//! only maps the flags and names them in errors.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use clap::Args;
 use noi_engine::Recognizer;
-use noi_engine::hotwords::{DEFAULT_HOTWORDS_SCORE, Hotwords, HotwordsError};
-use noi_engine::search::SearchMethod;
+use noi_engine::config::{ConfigError, EngineConfig, HotwordConfig, HotwordSource, ResolvedConfig};
+use noi_engine::hotwords::{DEFAULT_HOTWORDS_SCORE, HotwordsError};
 
 #[derive(Args)]
 pub struct HotwordArgs {
     /// Bias beam search towards these phrases: one per line, in ordinary Vietnamese, optionally
-    /// ending in `:SCORE` (e.g. `Hà Nội :2.0`). Needs `--decoding beam` and the model's bpe.model.
+    /// ending in `:SCORE` (e.g. `Hà Nội :2.0`). Needs `--decoding beam` (with greedy decoding
+    /// it is an error) and the model's bpe.model.
     #[arg(long, value_name = "FILE")]
     hotwords: Option<PathBuf>,
     /// Bonus per matched token for phrases without their own `:SCORE`.
@@ -24,39 +26,28 @@ pub struct HotwordArgs {
 }
 
 impl HotwordArgs {
-    /// `method` with the hotword graph attached, or unchanged without `--hotwords`.
-    pub fn apply(
-        &self,
-        method: SearchMethod,
-        recognizer: &Recognizer,
-    ) -> anyhow::Result<SearchMethod> {
-        let Some(file) = &self.hotwords else {
-            return Ok(method);
-        };
-        let SearchMethod::ModifiedBeam { beam, .. } = method else {
-            bail!(
-                "--hotwords needs beam search: add --decoding beam (hotwords bias the paths of modified beam search; greedy search keeps only one)"
-            );
-        };
-        let bpe_model = self
-            .bpe_model
-            .clone()
-            .unwrap_or_else(|| recognizer.model().files().dir.join("bpe.model"));
-        let tokens = recognizer.model().tokens();
-        let hotwords = Hotwords::load(file, &bpe_model, tokens, self.hotwords_score)
-            .map_err(|e| match e {
-                HotwordsError::BpeModelMissing(_) => {
-                    anyhow::anyhow!("{e}; or pass --bpe-model FILE")
-                }
-                other => other.into(),
-            })
-            .with_context(|| format!("cannot use the hotwords in {}", file.display()))?;
-        if hotwords.encoded.is_empty() {
-            tracing::warn!("no usable hotword in {}", file.display());
+    pub fn config(&self) -> HotwordConfig {
+        HotwordConfig {
+            source: self
+                .hotwords
+                .clone()
+                .map_or(HotwordSource::None, HotwordSource::File),
+            score: self.hotwords_score,
+            bpe_model: self.bpe_model.clone(),
         }
-        Ok(SearchMethod::ModifiedBeam {
-            beam,
-            hotwords: Some(hotwords.graph),
-        })
     }
+}
+
+/// The engine's configuration for this model, with errors that name the flags to change.
+pub fn resolve(config: &EngineConfig, recognizer: &Recognizer) -> anyhow::Result<ResolvedConfig> {
+    config.resolve(recognizer).map_err(|error| match error {
+        ConfigError::HotwordsNeedBeam => anyhow::anyhow!(
+            "--hotwords needs beam search: add --decoding beam (hotwords bias the paths of \
+             modified beam search; greedy search keeps only one)"
+        ),
+        ConfigError::BpeModel(HotwordsError::BpeModelMissing(_)) => {
+            anyhow::anyhow!("{error}; or pass --bpe-model FILE")
+        }
+        other => other.into(),
+    })
 }

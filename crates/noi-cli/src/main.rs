@@ -13,7 +13,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use noi_engine::search::SearchMethod;
+use noi_engine::config::{Decoding, EngineConfig, HotwordConfig};
+use noi_engine::model::default_threads;
 use noi_text::{Casing, ItnOptions, TextOptions, parse_replacements};
 
 #[derive(Parser)]
@@ -49,8 +50,8 @@ struct ModelArgs {
     #[arg(long, value_name = "ID")]
     model: Option<String>,
     /// Search method.
-    #[arg(long, value_enum, default_value_t = Decoding::Greedy)]
-    decoding: Decoding,
+    #[arg(long, value_enum, default_value_t = DecodingArg::Greedy)]
+    decoding: DecodingArg,
     /// Active paths for beam search.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     beam: u16,
@@ -118,7 +119,7 @@ struct BenchArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Decoding {
+enum DecodingArg {
     Greedy,
     Beam,
 }
@@ -166,16 +167,19 @@ impl ModelArgs {
         noi_models::resolve_model(self.model_dir.as_deref(), self.model.as_deref())
     }
 
-    fn method(&self) -> SearchMethod {
-        match self.decoding {
-            Decoding::Greedy => SearchMethod::Greedy,
-            Decoding::Beam => SearchMethod::modified_beam(self.beam as usize),
+    /// What these flags choose, with `hotwords` (from `--hotwords` where a command has it).
+    fn engine_config(&self, hotwords: HotwordConfig) -> EngineConfig {
+        EngineConfig {
+            decoding: match self.decoding {
+                DecodingArg::Greedy => Decoding::Greedy,
+                DecodingArg::Beam => Decoding::ModifiedBeam {
+                    beam: usize::from(self.beam),
+                },
+            },
+            hotwords,
+            segmenter: None,
+            threads: self.threads.map_or_else(default_threads, usize::from),
         }
-    }
-
-    fn threads(&self) -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        self.threads.map_or(cores.min(4), usize::from)
     }
 }
 

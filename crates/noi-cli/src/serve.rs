@@ -8,16 +8,19 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use noi_engine::Recognizer;
-use noi_engine::model::ModelOptions;
+use noi_engine::config::EngineConfig;
 use noi_server::policy::is_loopback_host;
 use noi_server::{AppState, Engine, Limits, OriginPolicy, ServerConfig};
 
+use crate::hotwords::HotwordArgs;
 use crate::{ModelArgs, TextArgs};
 
 #[derive(Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    hotwords: HotwordArgs,
     #[command(flatten)]
     text: TextArgs,
     /// Port to listen on (0: any free port; the chosen one is printed).
@@ -82,7 +85,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let config = server_config(&args)?;
-    let engine = load_engine(&args.model)?;
+    let engine_config = args.model.engine_config(args.hotwords.config());
+    let engine = load_engine(&args.model, &engine_config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("noi-server")
@@ -94,7 +98,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// The engine, or None when no model is installed at all: the server then still answers
 /// `/health` (degraded) and says `model_not_loaded`, with the fix, on every transcription.
-fn load_engine(model: &ModelArgs) -> anyhow::Result<Option<Arc<Engine>>> {
+/// Dictation streams and REST transcriptions search as `config` says (hotwords included).
+fn load_engine(model: &ModelArgs, config: &EngineConfig) -> anyhow::Result<Option<Arc<Engine>>> {
     let resolved = match model.resolve() {
         Ok(resolved) => resolved,
         Err(error @ noi_models::ModelError::NoModelInstalled { .. }) => {
@@ -103,15 +108,12 @@ fn load_engine(model: &ModelArgs) -> anyhow::Result<Option<Arc<Engine>>> {
         }
         Err(error) => return Err(error.into()),
     };
-    let options = ModelOptions {
-        threads: model.threads(),
-    };
-    let recognizer = Recognizer::load(&resolved.dir, options)
+    let recognizer = Recognizer::load(&resolved.dir, config.model_options())
         .with_context(|| format!("cannot load the model in {}", resolved.dir.display()))?;
-    Ok(Some(Arc::new(Engine::new(
-        Arc::new(recognizer),
-        resolved.id,
-    ))))
+    let decoding = crate::hotwords::resolve(config, &recognizer)?;
+    tracing::info!(model = resolved.id, "decoding with {}", decoding.method);
+    let engine = Engine::new(Arc::new(recognizer), resolved.id).with_config(decoding);
+    Ok(Some(Arc::new(engine)))
 }
 
 /// Ids of the installed models, for `/v1/models`.
@@ -143,7 +145,6 @@ fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         },
         metrics: args.metrics,
         trust_proxy: args.trust_proxy,
-        method: args.model.method(),
         text: args.text.options()?,
     })
 }

@@ -4,19 +4,17 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use noi_engine::model::ModelOptions;
-use noi_engine::{Recognizer, RecognizerConfig};
+use noi_engine::Recognizer;
+use noi_engine::config::EngineConfig;
 
 use crate::TranscribeArgs;
 use crate::output::render;
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let text_options = args.text.options()?;
-    let recognizer = load(&args.model)?;
-    let config = RecognizerConfig {
-        method: args.hotwords.apply(args.model.method(), &recognizer)?,
-        ..Default::default()
-    };
+    let engine = args.model.engine_config(args.hotwords.config());
+    let recognizer = load(&args.model, &engine)?;
+    let config = crate::hotwords::resolve(&engine, &recognizer)?.recognizer_config();
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
@@ -41,14 +39,11 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn load(model: &crate::ModelArgs) -> anyhow::Result<Recognizer> {
-    let options = ModelOptions {
-        threads: model.threads(),
-    };
+pub fn load(model: &crate::ModelArgs, engine: &EngineConfig) -> anyhow::Result<Recognizer> {
     // No context on this one: "no model installed" already says what to run.
     let resolved = model.resolve()?;
     tracing::info!(model = resolved.id, dir = %resolved.dir.display(), "loading the model");
-    Recognizer::load(&resolved.dir, options)
+    Recognizer::load(&resolved.dir, engine.model_options())
         .with_context(|| format!("cannot load the model in {}", resolved.dir.display()))
 }
 

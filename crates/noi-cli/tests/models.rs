@@ -52,7 +52,7 @@ impl Setup {
         let mut command = Command::new(env!("CARGO_BIN_EXE_noi"));
         command
             .args(args)
-            .env("NOI_DATA_DIR", self.data_dir())
+            .env(noi_models::DATA_DIR_ENV, self.data_dir())
             .env("NOI_CATALOG", &self.catalog)
             .env("NOI_MODEL_MIRROR", &self.server.base)
             .env("NOI_STALL_TIMEOUT_MS", "500")

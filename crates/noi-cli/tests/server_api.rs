@@ -5,11 +5,8 @@ mod server;
 
 use std::process::Command;
 
+use noi_models::DATA_DIR_ENV;
 use server::*;
-
-fn wav(name: &str) -> Vec<u8> {
-    std::fs::read(engine_audio(name)).expect("engine test audio")
-}
 
 #[test]
 fn health_models_and_request_ids() {
@@ -84,14 +81,6 @@ fn rest_transcription_matches_the_cli() {
         assert!(0.0 <= start && start < end && end <= duration + 0.01, "{w}");
         assert!(w["confidence"].as_f64().unwrap() > 0.0);
     }
-}
-
-/// `data:` payloads of an SSE body.
-fn sse_events(body: &str) -> Vec<serde_json::Value> {
-    body.lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|d| serde_json::from_str(d.trim()).expect("JSON event"))
-        .collect()
 }
 
 #[test]
@@ -298,7 +287,7 @@ fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
         ("no_samples.wav", 422, "transcription_error"),
         ("zero_rate.wav", 422, "transcription_error"),
     ] {
-        expect(post(&url, &[], &wav(file)), status, code);
+        expect(post(&url, &[], &engine_audio_bytes(file)), status, code);
     }
     // Longer than --max-audio-secs 3 (a 4 s clip).
     if let Some(clip) = test_audio("vi_01.wav") {
@@ -306,7 +295,7 @@ fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
         expect(post(&url, &[], &long), 413, "payload_too_large");
     }
     // A WAV cut short is transcribed up to the cut, like the CLI does.
-    let truncated = post(&url, &[], &wav("truncated.wav"));
+    let truncated = post(&url, &[], &engine_audio_bytes("truncated.wav"));
     assert_eq!(truncated.status, 200, "{}", truncated.body);
     assert!((truncated.json()["duration"].as_f64().unwrap() - 0.5).abs() < 0.01);
     // The same rules through the SSE route, before any event is sent.
@@ -319,7 +308,7 @@ fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
         post(
             &server.url("/v1/transcribe/stream"),
             &[],
-            &wav("random.bin"),
+            &engine_audio_bytes("random.bin"),
         ),
         415,
         "unsupported_media_type",
@@ -335,7 +324,7 @@ fn metrics_only_when_enabled() {
     drop(off);
 
     let on = Server::tiny(&["--metrics"]);
-    let audio = wav("s16_16k_mono.wav");
+    let audio = engine_audio_bytes("s16_16k_mono.wav");
     assert_eq!(post(&on.url("/v1/transcribe"), &[], &audio).status, 200);
     let (status, text) = get(&on.url("/metrics"), &[]);
     assert_eq!(status, 200);
@@ -459,33 +448,26 @@ fn openapi_document_lists_every_route() {
 #[test]
 fn without_a_model_the_server_still_answers_and_says_how_to_get_one() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_noi"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_noi"));
+    command
         .args(["serve", "--port", "0"])
-        .env("NOI_DATA_DIR", data.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
-    let mut seen = String::new();
-    let port = loop {
-        let line = lines.next().expect("a line").unwrap();
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(port) = line.strip_prefix("noi: listening on http://127.0.0.1:") {
-            break port.trim().parse::<u16>().unwrap();
-        }
-    };
+        .env(DATA_DIR_ENV, data.path());
+    let server = Server::launch(command);
+    let seen = server.log();
     assert!(
         seen.contains("noi models download zipformer-vi-int8"),
         "the fix is named at start: {seen}"
     );
-    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let url = |path: &str| server.url(path);
     let health = request("GET", &url("/health"), &[], None);
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "degraded");
     for answer in [
-        post(&url("/v1/transcribe"), &[], &wav("s16_16k_mono.wav")),
+        post(
+            &url("/v1/transcribe"),
+            &[],
+            &engine_audio_bytes("s16_16k_mono.wav"),
+        ),
         request("GET", &url("/v1/models"), &[], None),
     ] {
         assert_eq!(answer.status, 503);
@@ -497,8 +479,6 @@ fn without_a_model_the_server_still_answers_and_says_how_to_get_one() {
                 .contains("noi models download")
         );
     }
-    let refused = ws_connect(&format!("ws://127.0.0.1:{port}/v1/ws"), &[]).unwrap_err();
+    let refused = ws_connect(&server.ws_url("/v1/ws"), &[]).unwrap_err();
     assert!(matches!(refused, tungstenite::Error::Http(ref r) if r.status() == 503));
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -62,13 +62,8 @@ fn shutdown_with(signal: i32) {
     if let Some(sse) = sse {
         let answer = sse.join().unwrap();
         assert_eq!(answer.status, 200);
-        let last_event = answer
-            .body
-            .lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .next_back()
-            .unwrap();
-        let last: serde_json::Value = serde_json::from_str(last_event.trim()).unwrap();
+        let events = sse_events(&answer.body);
+        let last = events.last().expect("SSE events");
         assert_eq!(last["type"], "final", "SSE ends with its final: {last}");
     }
     assert!(server.log().contains("noi: stopped"));

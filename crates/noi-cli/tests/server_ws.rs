@@ -95,35 +95,12 @@ fn phostt_flow_ready_configure_stream_stop_final_close() {
     // Finals never repeat: the same audio as one SSE request gives the same text.
     let half = wav_bytes_16k(&pcm[..pcm.len() / 2]);
     let sse = post(&server.url("/v1/transcribe/stream"), &[], &half);
-    let sse_text: Vec<String> = sse
-        .body
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|d| serde_json::from_str::<serde_json::Value>(d.trim()).unwrap())
+    let sse_text: Vec<String> = sse_events(&sse.body)
+        .into_iter()
         .filter(|e| e["type"] == "final" && e["text"] != "")
         .map(|e| e["text"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(finals_text(&received), sse_text.join(" "));
-}
-
-/// A 16-bit mono 16 kHz WAV around raw PCM bytes.
-fn wav_bytes_16k(pcm: &[u8]) -> Vec<u8> {
-    let mut wav = Vec::new();
-    let len = pcm.len() as u32;
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&16000u32.to_le_bytes());
-    wav.extend_from_slice(&32000u32.to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&len.to_le_bytes());
-    wav.extend_from_slice(pcm);
-    wav
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Replaces the config dir (settings.toml, api.json); tests point it at a tempdir.
 pub const CONFIG_DIR_ENV: &str = "NOI_CONFIG_DIR";
-/// Replaces the data dir (history, models); the same variable noi-models reads.
-pub const DATA_DIR_ENV: &str = "NOI_DATA_DIR";
+/// Replaces the data dir (history, models): noi-models' variable, so both find the same dir.
+pub use noi_models::DATA_DIR_ENV;
 
 /// `$NOI_CONFIG_DIR`, else the platform config dir (`~/.config/noi` on Linux).
 pub fn config_dir() -> Option<PathBuf> {

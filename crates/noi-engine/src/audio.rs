@@ -20,10 +20,11 @@ use symphonia::core::formats::{FormatOptions, FormatReader, Track};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
+use crate::model_input::SAMPLE_RATE;
 use crate::resample::{ResampleError, Resampler};
 
 /// The rate every chunk comes out at, in Hz: what the models were trained on.
-pub const TARGET_RATE: u32 = 16_000;
+pub const TARGET_RATE: u32 = SAMPLE_RATE as u32;
 
 /// What [`AudioError::Unsupported`] lists as readable.
 pub const SUPPORTED_FORMATS: &str = "WAV (8/16/24/32-bit PCM, 32-bit float), FLAC, MP3, \

@@ -3,7 +3,7 @@
 //! Shared by file transcription and the dictation stream.
 
 use crate::error::Result;
-use crate::recognizer::MAX_SEGMENT_SAMPLES;
+use crate::model_input::MAX_SEGMENT_SAMPLES;
 use crate::segment::{SegmentRange, Segmenter, SegmenterConfig};
 use crate::vad::{VadModel, VadState, WINDOW, window_energy};
 

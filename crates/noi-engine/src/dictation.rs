@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use crate::cutter::{CutMode, SpeechCutter};
 use crate::error::{EngineError, Result};
 use crate::gate::DecodeCancel;
-use crate::recognizer::{Recognizer, SAMPLE_RATE};
+use crate::model_input::SAMPLE_RATE;
+use crate::recognizer::Recognizer;
 use crate::resample::Resampler;
 use crate::search::SearchMethod;
 use crate::segment::{SegmentRange, SegmenterConfig};
@@ -105,6 +106,8 @@ impl DictationStream {
         sample_rate: u32,
     ) -> Result<Self> {
         let resampler = Resampler::new(sample_rate, SAMPLE_RATE as u32)?;
+        // The desktop's tests read this to see that its hotword list reached the search.
+        tracing::debug!("dictation stream uses {}", config.method);
         let (commands, command_rx) = mpsc::channel();
         let (event_tx, events) = mpsc::channel();
         let tentative = Arc::new(DecodeCancel::new()?);

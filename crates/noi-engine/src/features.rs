@@ -11,6 +11,7 @@ use std::fmt;
 use ndarray::Array2;
 
 use crate::fft::{FftScratch, RealFft};
+use crate::model_input::SAMPLE_RATE;
 
 /// Options for [`Fbank`]. [`Default`] gives exactly what sherpa-onnx uses for the Zipformer
 /// transducers. Dither is always 0 and the window is always Povey's, so neither is an option.
@@ -40,7 +41,7 @@ pub struct FbankOptions {
 impl Default for FbankOptions {
     fn default() -> Self {
         Self {
-            sample_rate: 16_000,
+            sample_rate: SAMPLE_RATE as u32,
             num_bins: 80,
             frame_length_ms: 25.0,
             frame_shift_ms: 10.0,

@@ -129,8 +129,16 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions { threads: 2 }
+        ModelOptions {
+            threads: default_threads(),
+        }
     }
+}
+
+/// Encoder threads when the user chose none: one per core, at most 4 (more stop paying off
+/// for one encoder run and take cores from the rest of the machine). Every door uses this.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 /// A loaded transducer, shareable across threads.

@@ -16,16 +16,11 @@ use crate::error::{EngineError, Result};
 use crate::features::{Fbank, FbankOptions};
 use crate::gate::{DecodeCancel, DecodeGate};
 use crate::model::{ModelOptions, Transducer};
+use crate::model_input::{MAX_SEGMENT_SAMPLES, SAMPLE_RATE};
 use crate::search::{SearchMethod, SearchResult, search};
 use crate::segment::{SegmentRange, SegmenterConfig};
 use crate::transcript::{FRAME_SECONDS, Segment, Token, Transcript};
 use crate::vad::{VadModel, WINDOW};
-
-pub const SAMPLE_RATE: usize = 16_000;
-
-/// Samples the encoder takes at once: 20.0 s decodes, 20.1 s fails (docs/engine.md,
-/// "The 20-second encoder limit").
-pub const MAX_SEGMENT_SAMPLES: usize = 20 * SAMPLE_RATE;
 
 /// Cut segments waiting to be decoded (each at most 20 s of audio, 1.3 MB).
 const SEGMENT_QUEUE: usize = 2;
@@ -190,6 +185,7 @@ impl Recognizer {
         config: &RecognizerConfig,
         mut on_segment: impl FnMut(&Segment),
     ) -> Result<Transcript> {
+        tracing::debug!("transcription uses {}", config.method);
         std::thread::scope(|scope| {
             let (cut_segments, to_decode) = mpsc::sync_channel(SEGMENT_QUEUE);
             let cutter = scope.spawn(move || self.cut(chunks, config.segmenter, cut_segments));

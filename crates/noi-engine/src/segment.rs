@@ -9,10 +9,11 @@
 
 use std::collections::VecDeque;
 
+use crate::model_input::{MAX_SEGMENT_SECS, SAMPLE_RATE};
 use crate::vad::WINDOW;
 
 /// Sample rate everything here is counted in.
-const RATE: f32 = 16_000.0;
+const RATE: f32 = SAMPLE_RATE as f32;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SegmenterConfig {
@@ -38,7 +39,7 @@ impl Default for SegmenterConfig {
             min_pause_secs: 0.3,
             pad_secs: 0.25,
             end_pad_secs: 0.25,
-            max_segment_secs: 20.0,
+            max_segment_secs: MAX_SEGMENT_SECS as f32,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::model_input::SAMPLE_RATE;
 use crate::tokens::WORD_START;
 
 /// Seconds per encoder output frame (10 ms feature shift × subsampling 4).
@@ -38,11 +39,11 @@ pub struct Segment {
 
 impl Segment {
     pub fn start(&self) -> f64 {
-        self.start_sample as f64 / 16_000.0
+        self.start_sample as f64 / SAMPLE_RATE as f64
     }
 
     pub fn end(&self) -> f64 {
-        self.end_sample as f64 / 16_000.0
+        self.end_sample as f64 / SAMPLE_RATE as f64
     }
 
     /// The text as the model gave it (upper case, no punctuation).

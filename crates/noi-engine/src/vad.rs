@@ -10,13 +10,13 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 use crate::error::{EngineError, Result};
+use crate::model_input::SAMPLE_RATE;
 use crate::runtime;
 
 /// Samples per VAD window at 16 kHz.
 pub const WINDOW: usize = 512;
 /// Samples of the previous window prepended to each window.
 const CONTEXT: usize = 64;
-const SAMPLE_RATE: i64 = 16_000;
 
 static SILERO_ONNX: &[u8] = include_bytes!("../assets/silero_vad.onnx");
 
@@ -70,7 +70,7 @@ impl VadModel {
         input.extend_from_slice(&state.context);
         input.extend_from_slice(window);
         let input = Array2::from_shape_vec((1, CONTEXT + WINDOW), input).expect("fixed size");
-        let sr = ndarray::arr0(SAMPLE_RATE);
+        let sr = ndarray::arr0(SAMPLE_RATE as i64);
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session
             .run(ort::inputs![

@@ -25,4 +25,4 @@ pub use error::{ModelError, Result};
 pub use install::{InstallOptions, Installed, Installer};
 pub use progress::Event;
 pub use resolve::{ResolvedModel, resolve_model};
-pub use store::{InstalledModel, Manifest, ModelStore};
+pub use store::{DATA_DIR_ENV, InstalledModel, Manifest, ModelStore};

@@ -1,9 +1,9 @@
 //! What the server is told at start: address, access rules, limits (phostt's flags and
-//! defaults), decoding and text options.
+//! defaults) and text options. The search method belongs to the loaded model ([`crate::Engine`]):
+//! its hotword graph is built for that model's vocabulary.
 
 use std::time::Duration;
 
-use noi_engine::search::SearchMethod;
 use noi_text::TextOptions;
 
 use crate::policy::OriginPolicy;
@@ -52,7 +52,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
     /// Required bearer token, if any.
     pub token: Option<String>,
@@ -61,20 +61,5 @@ pub struct ServerConfig {
     pub metrics: bool,
     /// Believe `X-Forwarded-For`/`X-Real-IP` (only behind a reverse proxy you run).
     pub trust_proxy: bool,
-    pub method: SearchMethod,
     pub text: TextOptions,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            token: None,
-            origins: OriginPolicy::default(),
-            limits: Limits::default(),
-            metrics: false,
-            trust_proxy: false,
-            method: SearchMethod::Greedy,
-            text: TextOptions::default(),
-        }
-    }
 }

@@ -5,9 +5,8 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
-use noi_engine::RecognizerConfig;
+use noi_engine::SAMPLE_RATE;
 use noi_engine::audio::AudioReader;
-use noi_engine::recognizer::SAMPLE_RATE;
 use noi_engine::transcript::Transcript;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -82,10 +81,7 @@ pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReade
 pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
     let engine = state.engine()?;
     let _slot = acquire_slot(state).await?;
-    let config = RecognizerConfig {
-        method: state.config.method.clone(),
-        ..RecognizerConfig::default()
-    };
+    let config = engine.config.recognizer_config();
     let max_secs = state.config.limits.max_audio_secs;
     let started = Instant::now();
     let transcript = tokio::task::spawn_blocking(move || {

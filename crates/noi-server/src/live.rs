@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use noi_engine::dictation::{DictationConfig, DictationEvent, DictationStream};
+use noi_engine::dictation::{DictationEvent, DictationStream};
 use noi_engine::transcript::{Segment, Transcript, Word, text_of};
 use noi_text::postprocess;
 use serde::Serialize;
@@ -61,10 +61,7 @@ impl LiveTranscription {
     /// Starts the engine's stream for audio at `sample_rate`.
     pub fn start(state: SharedState, sample_rate: u32) -> Result<Self, ApiError> {
         let engine = state.engine()?;
-        let config = DictationConfig {
-            method: state.config.method.clone(),
-            ..DictationConfig::default()
-        };
+        let config = engine.config.dictation_config();
         let mut stream =
             DictationStream::start(Arc::clone(&engine.recognizer), config, sample_rate)?;
         let events = forward(stream.take_events().expect("events are taken once"));

@@ -7,6 +7,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use noi_engine::Recognizer;
+use noi_engine::config::ResolvedConfig;
+use noi_engine::search::SearchMethod;
 use noi_text::TextOptions;
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -17,9 +19,12 @@ use utoipa::ToSchema;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 
-/// The loaded model and what the API says about it.
+/// The loaded model, how streams and files search it, and what the API says about it.
 pub struct Engine {
     pub recognizer: Arc<Recognizer>,
+    /// Search method and segmenter. Per model, not per server: a hotword graph is built for
+    /// one model's vocabulary ([`noi_engine::config::EngineConfig::resolve`]).
+    pub config: ResolvedConfig,
     pub info: ModelInfo,
 }
 
@@ -42,7 +47,20 @@ impl Engine {
             int8: model.files().encoder_is_int8(),
             vocab_size: model.dims().vocab_size,
         };
-        Engine { recognizer, info }
+        Engine {
+            recognizer,
+            config: ResolvedConfig {
+                method: SearchMethod::Greedy,
+                segmenter: None,
+            },
+            info,
+        }
+    }
+
+    /// Decodes with `config` (from [`noi_engine::config::EngineConfig::resolve`] for this
+    /// model) instead of greedy search and the default segmenters.
+    pub fn with_config(self, config: ResolvedConfig) -> Self {
+        Engine { config, ..self }
     }
 }
 

@@ -532,9 +532,10 @@ impl App {
         if let Some(model) = model {
             command.arg("--model-dir").arg(model);
         }
+        // `env` may override the log level (NOI_LOG=debug).
+        command.env("NOI_LOG", "info");
         command.envs(env.iter().copied());
         let mut child = command
-            .env("NOI_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()
             .expect("start noi-desktop");

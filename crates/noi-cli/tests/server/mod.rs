@@ -74,7 +74,8 @@ impl Server {
     }
 
     pub fn start(model: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_noi"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_noi"));
+        command
             .args(["serve", "--port", "0", "--model-dir"])
             .arg(model)
             .args(if extra.contains(&"--threads") {
@@ -83,7 +84,13 @@ impl Server {
                 &["--threads", "1"][..]
             })
             .args(extra)
-            .env("NOI_LOG", "info")
+            .env("NOI_LOG", "info");
+        Server::launch(command)
+    }
+
+    /// Starts `command` (a `noi serve --port 0 …`) and waits for the port it prints.
+    pub fn launch(mut command: Command) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -319,22 +326,8 @@ pub fn pcm16(samples: &[f32]) -> Vec<u8> {
         .collect()
 }
 
-/// A file's samples at its own rate (mono), via the engine's reader at 16 kHz.
-pub fn samples_16k(path: &Path) -> Vec<f32> {
-    noi_engine_read(path)
-}
-
-fn noi_engine_read(path: &Path) -> Vec<f32> {
-    // The WAV test clips are 16-bit mono PCM at 16 kHz; read them directly.
-    let bytes = std::fs::read(path).expect("read wav");
-    let data = find_chunk(&bytes, b"data").expect("data chunk");
-    data.chunks_exact(2)
-        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-        .collect()
-}
-
 /// The raw bytes of a RIFF chunk.
-pub fn find_chunk<'a>(wav: &'a [u8], id: &[u8; 4]) -> Option<&'a [u8]> {
+fn find_chunk<'a>(wav: &'a [u8], id: &[u8; 4]) -> Option<&'a [u8]> {
     let mut at = 12;
     while at + 8 <= wav.len() {
         let size = u32::from_le_bytes(wav[at + 4..at + 8].try_into().ok()?) as usize;
@@ -350,6 +343,39 @@ pub fn find_chunk<'a>(wav: &'a [u8], id: &[u8; 4]) -> Option<&'a [u8]> {
 pub fn wav_pcm_bytes(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).expect("read wav");
     find_chunk(&bytes, b"data").expect("data chunk").to_vec()
+}
+
+/// A 16-bit mono 16 kHz WAV around raw PCM bytes.
+pub fn wav_bytes_16k(pcm: &[u8]) -> Vec<u8> {
+    let mut wav = Vec::new();
+    let len = pcm.len() as u32;
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&32000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&len.to_le_bytes());
+    wav.extend_from_slice(pcm);
+    wav
+}
+
+/// The bytes of a clip in the engine's test data (crates/noi-engine/tests/data/audio).
+pub fn engine_audio_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(engine_audio(name)).expect("engine test audio")
+}
+
+/// The JSON events of an SSE body (its `data:` lines), in order.
+pub fn sse_events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).expect("JSON event"))
+        .collect()
 }
 
 /// Runs a Python script of the project's venv with arguments; returns stdout.

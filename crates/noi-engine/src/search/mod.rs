@@ -43,6 +43,28 @@ impl SearchMethod {
     }
 }
 
+/// Names the search for logs: "greedy search", "modified beam search (beam 4, hotword graph
+/// of 57 states)".
+impl std::fmt::Display for SearchMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchMethod::Greedy => write!(f, "greedy search"),
+            SearchMethod::ModifiedBeam {
+                beam,
+                hotwords: None,
+            } => write!(f, "modified beam search (beam {beam}, no hotwords)"),
+            SearchMethod::ModifiedBeam {
+                beam,
+                hotwords: Some(graph),
+            } => write!(
+                f,
+                "modified beam search (beam {beam}, hotword graph of {} states)",
+                graph.len()
+            ),
+        }
+    }
+}
+
 /// Tokens as the search emitted them, with the encoder frame and log-probability of each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchResult {
@@ -190,6 +212,25 @@ pub(crate) mod toy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_method_for_logs() {
+        assert_eq!(SearchMethod::Greedy.to_string(), "greedy search");
+        assert_eq!(
+            SearchMethod::modified_beam(4).to_string(),
+            "modified beam search (beam 4, no hotwords)"
+        );
+        // One phrase of two tokens: root, two states.
+        let graph = ContextGraph::new(&[(vec![5, 6], None)], 1.5);
+        let method = SearchMethod::ModifiedBeam {
+            beam: 4,
+            hotwords: Some(Arc::new(graph)),
+        };
+        assert_eq!(
+            method.to_string(),
+            "modified beam search (beam 4, hotword graph of 3 states)"
+        );
+    }
 
     #[test]
     fn log_softmax_normalises() {

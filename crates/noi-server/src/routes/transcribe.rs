@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use noi_engine::recognizer::SAMPLE_RATE;
+use noi_engine::SAMPLE_RATE;
 use noi_text::postprocess;
 use serde::Serialize;
 use tokio::sync::mpsc;
