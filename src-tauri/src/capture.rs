@@ -31,7 +31,7 @@ use noi_engine::resample::Resampler;
 use thiserror::Error;
 
 /// The engine's rate.
-pub const TARGET_RATE: u32 = 16_000;
+pub const TARGET_RATE: u32 = noi_engine::SAMPLE_RATE as u32;
 /// The most audio kept before the dictation stream is attached (it normally is within
 /// milliseconds; this only bounds memory if it never is).
 pub const PRE_ROLL_LIMIT: Duration = Duration::from_secs(30);
