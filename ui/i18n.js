@@ -100,7 +100,7 @@ const STRINGS = {
     "cmd.open_paren": "“mở ngoặc” → (",
     "cmd.close_paren": "“đóng ngoặc” → )",
 
-    "api.hint": "Other programs on this computer can transcribe through Nói at http://127.0.0.1:PORT with the token below. Changes here apply at once.",
+    "api.hint": "Other programs on this computer can transcribe through Nói at http://127.0.0.1:PORT with the token below. Changes here apply at once. Its text is written with the Text settings, as dictation is.",
     "api.enabled": "Serve the local API",
     "api.port": "Port (the next free one is used when it is taken)",
     "api.listening": "Listening now on port:",
@@ -246,7 +246,7 @@ const STRINGS = {
     "cmd.open_paren": "“mở ngoặc” → (",
     "cmd.close_paren": "“đóng ngoặc” → )",
 
-    "api.hint": "Các chương trình khác trên máy này có thể nhận dạng giọng nói qua Nói tại http://127.0.0.1:CỔNG bằng mã truy cập bên dưới. Thay đổi ở đây có hiệu lực ngay.",
+    "api.hint": "Các chương trình khác trên máy này có thể nhận dạng giọng nói qua Nói tại http://127.0.0.1:CỔNG bằng mã truy cập bên dưới. Thay đổi ở đây có hiệu lực ngay. Chữ trả về được viết theo phần cài đặt Văn bản, như khi đọc chính tả.",
     "api.enabled": "Bật API cục bộ",
     "api.port": "Cổng (nếu cổng đã bị dùng, Nói dùng cổng trống kế tiếp)",
     "api.listening": "Đang lắng nghe ở cổng:",
