@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The desktop benchmark (BENCHMARKS.md "Desktop"): release → text latency over 20 dictations,
-# idle RSS and CPU with the M replica, no capture stream while idle. Needs ../shared/models and
+# The desktop benchmarks: release → text latency over 20 dictations, idle RSS and CPU with the
+# M replica, no capture stream while idle (BENCHMARKS.md "Desktop app"); the recording
+# overlay's CPU and latency cost, live vs off (BENCHMARKS.md "Recording overlay"). A name
+# (desktop_benchmark, overlay_benchmark) runs one of them. Needs ../shared/models and
 # the desktop test tools (scripts/test.sh installs them). Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # PROFILE=release measures an optimised build (a separate ~20 min build); the default is the
 # test profile, whose engine and number-crunching crates are fully optimised anyway.
-cargo test ${PROFILE:+--profile "$PROFILE"} -p noi-desktop --test desktop_bench -- --ignored --nocapture
+cargo test ${PROFILE:+--profile "$PROFILE"} -p noi-desktop --test desktop_bench -- --ignored --nocapture "$@"

@@ -17,6 +17,42 @@ use support::{
 const HOTKEY: &str = "ctrl+alt+space";
 const SETTINGS: &str = "[hotkey]\nmode = \"hold\"\n[api]\nport = 0\n";
 
+/// One benchmark dictation's times.
+struct Timed {
+    /// From "recording" to the key's release.
+    recording: Duration,
+    /// From the key's release to the text in the target.
+    latency: Duration,
+}
+
+/// Holds the hotkey, plays `clip`, calls `before_release` (still recording), releases, and
+/// waits for the target's text; then clears the entry so it stays short and fast.
+fn dictate(
+    desktop: &Desktop,
+    app: &App,
+    target: &support::TextTarget,
+    clip: &std::path::Path,
+    before_release: &mut dyn FnMut(),
+) -> Timed {
+    let before = target.text();
+    desktop.xdotool(&["keydown", HOTKEY]);
+    app.wait_state("recording", Duration::from_secs(5));
+    let start = Instant::now();
+    desktop.play(clip);
+    std::thread::sleep(Duration::from_millis(300));
+    before_release();
+    let recording = start.elapsed();
+    desktop.xdotool(&["keyup", HOTKEY]);
+    let released = Instant::now();
+    support::wait_for("text in the target", Duration::from_secs(20), || {
+        target.text() != before
+    });
+    let latency = released.elapsed();
+    app.wait_state("idle", Duration::from_secs(10));
+    desktop.xdotool(&["key", "ctrl+a", "BackSpace"]);
+    Timed { recording, latency }
+}
+
 #[test]
 #[ignore = "benchmark: scripts/bench/desktop_bench.sh"]
 fn desktop_benchmark() {
@@ -44,21 +80,8 @@ fn desktop_benchmark() {
     let mut latencies = Vec::new();
     for i in 0..20 {
         let clip = &clips[i % clips.len()];
-        let before = target.text();
         desktop.set_clipboard("bench");
-        desktop.xdotool(&["keydown", HOTKEY]);
-        app.wait_state("recording", Duration::from_secs(5));
-        desktop.play(clip);
-        std::thread::sleep(Duration::from_millis(300));
-        desktop.xdotool(&["keyup", HOTKEY]);
-        let released = Instant::now();
-        support::wait_for("text in the target", Duration::from_secs(20), || {
-            target.text() != before
-        });
-        latencies.push(released.elapsed());
-        app.wait_state("idle", Duration::from_secs(10));
-        // Keep the entry short so the GTK entry stays fast.
-        desktop.xdotool(&["key", "ctrl+a", "BackSpace"]);
+        latencies.push(dictate(&desktop, &app, &target, clip, &mut || {}).latency);
         std::thread::sleep(Duration::from_millis(700));
     }
     let outputs_after = desktop.pactl(&["list", "short", "source-outputs"]);
@@ -100,22 +123,13 @@ fn overlay_benchmark() {
         std::thread::sleep(Duration::from_secs(2));
         let (mut cpu, mut recorded, mut latencies) = (0.0, 0.0, Vec::new());
         for _ in 0..10 {
-            let before = target.text();
-            desktop.xdotool(&["keydown", HOTKEY]);
-            app.wait_state("recording", Duration::from_secs(5));
-            let (cpu_start, start) = (tree_cpu_seconds(app.pid()), Instant::now());
-            desktop.play(&clip);
-            std::thread::sleep(Duration::from_millis(300));
-            cpu += tree_cpu_seconds(app.pid()) - cpu_start;
-            recorded += start.elapsed().as_secs_f64();
-            desktop.xdotool(&["keyup", HOTKEY]);
-            let released = Instant::now();
-            support::wait_for("text in the target", Duration::from_secs(20), || {
-                target.text() != before
+            let pid = app.pid();
+            let cpu_start = tree_cpu_seconds(pid);
+            let dictation = dictate(&desktop, &app, &target, &clip, &mut || {
+                cpu += tree_cpu_seconds(pid) - cpu_start;
             });
-            latencies.push(released.elapsed());
-            app.wait_state("idle", Duration::from_secs(10));
-            desktop.xdotool(&["key", "ctrl+a", "BackSpace"]);
+            recorded += dictation.recording.as_secs_f64();
+            latencies.push(dictation.latency);
             std::thread::sleep(Duration::from_millis(1500)); // the overlay lingers 1 s
         }
         latencies.sort();

@@ -322,10 +322,30 @@ impl Desktop {
 
     /// Sets the CLIPBOARD to `text` as another app would (xclip keeps serving it).
     pub fn set_clipboard(&mut self, text: &str) {
+        self.set_selection("clipboard", text);
+        wait_for("clipboard set", Duration::from_secs(5), || {
+            self.clipboard().as_deref() == Some(text)
+        });
+    }
+
+    pub fn clipboard(&self) -> Option<String> {
+        self.selection("clipboard")
+    }
+
+    /// Sets the PRIMARY selection to `text` as another app would (xclip keeps serving it).
+    pub fn set_primary(&mut self, text: &str) {
+        self.set_selection("primary", text);
+    }
+
+    pub fn primary(&self) -> Option<String> {
+        self.selection("primary")
+    }
+
+    fn set_selection(&mut self, which: &str, text: &str) {
         use std::io::Write;
         let mut xclip = self
             .command("xclip")
-            .args(["-selection", "clipboard", "-i"])
+            .args(["-selection", which, "-i"])
             .stdin(Stdio::piped())
             .spawn()
             .expect("xclip");
@@ -336,15 +356,12 @@ impl Desktop {
             .write_all(text.as_bytes())
             .unwrap();
         xclip.wait().unwrap();
-        wait_for("clipboard set", Duration::from_secs(5), || {
-            self.clipboard().as_deref() == Some(text)
-        });
     }
 
-    pub fn clipboard(&self) -> Option<String> {
+    fn selection(&self, which: &str) -> Option<String> {
         let output = self
             .command("timeout")
-            .args(["3", "xclip", "-selection", "clipboard", "-o"])
+            .args(["3", "xclip", "-selection", which, "-o"])
             .stdout(Stdio::piped())
             .output()
             .ok()?;
@@ -416,37 +433,6 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(500));
         self.focus(&target);
         target
-    }
-
-    /// Sets the PRIMARY selection to `text` as another app would (xclip keeps serving it).
-    pub fn set_primary(&mut self, text: &str) {
-        use std::io::Write;
-        let mut xclip = self
-            .command("xclip")
-            .args(["-selection", "primary", "-i"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("xclip");
-        xclip
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        xclip.wait().unwrap();
-    }
-
-    pub fn primary(&self) -> Option<String> {
-        let output = self
-            .command("timeout")
-            .args(["3", "xclip", "-selection", "primary", "-o"])
-            .stdout(Stdio::piped())
-            .output()
-            .ok()?;
-        output
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     pub fn focus(&self, target: &TextTarget) {
