@@ -114,6 +114,35 @@ def rpm_requires(path):
 requires = set()
 for elf in (f"{bin_dir}/noi-desktop", f"{bin_dir}/noi", ort_lib):
     requires |= rpm_requires(elf)
+
+# Libraries loaded with dlopen are not NEEDED, so neither dpkg-shlibdeps nor rpm see them:
+# the tray's AppIndicator (libappindicator-sys loads libayatana-appindicator3.so.1 at run
+# time). Their sonames are string constants in the binaries; each one that a Debian package
+# on this machine provides is a dependency too (dlopen candidates nothing provides here, such
+# as the legacy libappindicator3.so.1 tried second, are alternatives and skipped).
+dlopened = {}
+for exe in ("noi-desktop", "noi"):
+    data = open(f"{bin_dir}/{exe}", "rb").read()
+    # Rust packs string constants without terminators: match the soname shape anywhere;
+    # only names a Debian package really provides count.
+    # Every "lib" starts a candidate (overlapping: the constant before may run into it).
+    found = {m.group(1).decode()
+             for m in re.finditer(rb"(?=(lib[A-Za-z0-9_+-]+(?:\.[0-9]+)*\.so\.[0-9]+))", data)}
+    for soname in sorted(found):
+        if soname.startswith("libonnxruntime") or f"{soname}()(64bit)" in requires:
+            continue
+        owner = subprocess.run(["dpkg", "-S", f"*/{soname}"], capture_output=True, text=True)
+        pkgs = sorted({l.split(":")[0] for l in owner.stdout.splitlines()
+                       if not l.split(":")[0].endswith("-dev")})
+        if owner.returncode == 0 and pkgs:
+            dlopened[soname] = pkgs[0]
+deb = [d.strip() for d in deb_depends.split(",")]
+for soname, pkg in sorted(dlopened.items()):
+    requires.add(f"{soname}()(64bit)")
+    if not any(d.split(" ")[0] == pkg for d in deb):
+        deb.append(pkg)
+print("dlopened libraries: " + (", ".join(f"{s} ({p})" for s, p in sorted(dlopened.items())) or "none"),
+      file=sys.stderr)
 # The one library the package carries itself (dlopened at run time, so not NEEDED anyway).
 requires = sorted(r for r in requires if not r.startswith("libonnxruntime"))
 
@@ -146,7 +175,7 @@ config = {
         "publisher": "The Nói authors",
         "license": "Apache-2.0",
         "linux": {
-            "deb": {"depends": [d.strip() for d in deb_depends.split(",")],
+            "deb": {"depends": deb,
                     "section": "utils", "files": files, "desktopTemplate": template},
             "rpm": {"depends": requires, "release": "1", "files": files,
                     "desktopTemplate": template},

@@ -54,7 +54,7 @@ cleanup() {
         [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ] && kill -9 "${proc#/proc/}" 2>/dev/null || true
     done
     sleep 1
-    for m in tmp dev/pts dev proc; do
+    for m in tmp dev/shm dev/pts dev proc; do
         mountpoint -q "$ROOT/$m" && umount -l "$ROOT/$m"
     done
     [ -n "${KEEP_ROOT:-}" ] || rm -rf "$WORK"
@@ -77,6 +77,7 @@ T_BOOTSTRAP=$(($(date +%s) - t0))
 mount -t proc proc "$ROOT/proc"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
+mount --bind /dev/shm "$ROOT/dev/shm"
 mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # The archive areas a Debian 12 installation uses: the release, its updates and security.
@@ -91,7 +92,7 @@ in_root() {
         DEBIAN_FRONTEND=noninteractive "$@"
 }
 as_user() {
-    chroot --userspec=tester:tester "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin \
+    chroot --userspec="$TESTER" "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin \
         HOME=/home/tester USER=tester LANG=C.UTF-8 XDG_RUNTIME_DIR=/tmp/run-tester "$@"
 }
 
@@ -103,6 +104,7 @@ cp "$CLIP" "$ROOT/opt/noi-test/vi_01.wav"
 cp src-tauri/tests/support/text_target.py "$ROOT/opt/noi-test/"
 chmod -R a+rX "$ROOT/opt/noi-test"
 in_root useradd -m -s /bin/bash tester
+TESTER="$(in_root id -u tester):$(in_root id -g tester)"
 in_root install -d -o tester -g tester -m 700 /tmp/run-tester
 
 say "apt install ./$(basename "$DEB")"
@@ -127,8 +129,11 @@ for exe in noi noi-desktop; do
     missing="$(in_root ldd "/usr/bin/$exe" | grep 'not found' || true)"
     [ -z "$missing" ] || fail "$exe: libraries not found after install: $missing"
 done
-in_root systemctl --user --global is-enabled noi-serve.service >/dev/null 2>&1 &&
+# Enabling a user unit for everyone would link it in /etc/systemd/user/*.wants.
+ls "$ROOT"/etc/systemd/user/*.wants/noi-serve.service >/dev/null 2>&1 &&
     fail "noi-serve.service is enabled by the package (it must only be installed)"
+grep -qx 'ExecStart=/usr/bin/noi serve' "$ROOT/usr/lib/systemd/user/noi-serve.service" ||
+    fail "noi-serve.service does not run noi serve"
 pass "every linked library is present; noi-serve.service installed, not enabled"
 grep -q "ONNX Runtime\|onnxruntime\|Microsoft" "$ROOT/usr/share/doc/noi/copyright" &&
     grep -q "Silero" "$ROOT/usr/share/doc/noi/copyright" &&
@@ -266,7 +271,7 @@ T_STOP_TO_TEXT_MS="$(sed -n 's/^STOP_TO_TEXT_MS=//p' "$WORK/desktop.out")"
 [ -n "$ENTRY" ] || { cat "$WORK/desktop.err"; fail "nothing reached the GTK entry"; }
 HISTORY="$(as_user python3 -c 'import os,sqlite3
 db = sqlite3.connect(os.path.expanduser("~/.local/share/noi/history.sqlite3"))
-print(db.execute("select text from history order by rowid desc limit 1").fetchone()[0])' 2>&1)" ||
+print(db.execute("select text from transcripts order by id desc limit 1").fetchone()[0])' 2>&1)" ||
     fail "reading the history: $HISTORY"
 [ "$ENTRY" = "$HISTORY" ] || fail "the entry holds '$ENTRY', the history '$HISTORY'"
 pass "dictation through the API pasted into the GTK entry: '$ENTRY' (start to model loaded ${T_FIRST_START_MS} ms, stop to text ${T_STOP_TO_TEXT_MS} ms)"
