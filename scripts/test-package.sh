@@ -286,8 +286,9 @@ in_root apt-get purge -y -qq noi >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.l
 left=()
 while read -r f; do
     [ -e "$ROOT$f" ] || continue
-    # Shared system folders stay (they hold other packages' files); ours must go.
-    if [ -d "$ROOT$f" ] && [ -n "$(ls -A "$ROOT$f")" ] && [[ "$f" != /usr/lib/noi* && "$f" != /usr/share/doc/noi* ]]; then
+    # Shared folders stay (other packages own them or hold files in them); ours must go.
+    if [ -d "$ROOT$f" ] && [[ "$f" != /usr/lib/noi* && "$f" != /usr/share/doc/noi* ]] &&
+        { [ -n "$(ls -A "$ROOT$f")" ] || in_root dpkg -S "$f" >/dev/null 2>&1; }; then
         continue
     fi
     left+=("$f")
@@ -299,10 +300,9 @@ in_root dpkg -s noi >/dev/null 2>&1 && fail "noi still known to dpkg after purge
 pass "apt purge removed all $(wc -l <"$WORK/deb-files") listed paths it owned; the user's model and history stay"
 
 # --- the .rpm ---
-dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^/\?$' | sort >"$WORK/deb-contents"
 rpm -qlp "$RPM" 2>/dev/null | sort >"$WORK/rpm-contents"
 # The .deb lists folders too; compare regular files (and the rpm lists only files).
-dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | sort >"$WORK/deb-regular"
+dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./||; s|^|/|' | sort >"$WORK/deb-regular"
 diff "$WORK/deb-regular" <(grep -v '^/usr/share/doc/noi/changelog' "$WORK/rpm-contents" | sort) >"$WORK/files.diff" ||
     { cat "$WORK/files.diff"; fail "the .rpm's files differ from the .deb's"; }
 pass "the .rpm holds the same $(wc -l <"$WORK/deb-regular") files as the .deb"
