@@ -118,8 +118,10 @@ for elf in (f"{bin_dir}/noi-desktop", f"{bin_dir}/noi", ort_lib):
 # Libraries loaded with dlopen are not NEEDED, so neither dpkg-shlibdeps nor rpm see them:
 # the tray's AppIndicator (libappindicator-sys loads libayatana-appindicator3.so.1 at run
 # time). Their sonames are string constants in the binaries; each one that a Debian package
-# on this machine provides is a dependency too (dlopen candidates nothing provides here, such
-# as the legacy libappindicator3.so.1 tried second, are alternatives and skipped).
+# on this machine provides is a dependency too (found: libayatana-appindicator3.so.1 and its
+# compatibility name libappindicator3.so.1, libX11.so.6 and libXi.so.6 loaded by x11-dl;
+# candidates that nothing here provides are alternatives and skipped). Tauri's bundler adds
+# webkit2gtk, gtk and the appindicator itself as well; the duplicates are harmless.
 dlopened = {}
 for exe in ("noi-desktop", "noi"):
     data = open(f"{bin_dir}/{exe}", "rb").read()

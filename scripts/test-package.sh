@@ -17,8 +17,9 @@
 #  6. the .rpm (`rpm -qlp`, `rpm -qRp`, Debian's rpm on the host): the same files, and every
 #     library it requires maps to a package the .deb depends on and back.
 #
-# Needs root (debootstrap, chroot, mounts) and about 15 minutes. Not part of .ci/run (too long);
-# figures go to BENCHMARKS.md ("Packages").
+# Needs root (debootstrap, chroot, mounts), Debian's mirror and about 5 minutes (most of it
+# apt downloading WebKitGTK and friends). Not part of .ci/run (network, root); figures go to
+# BENCHMARKS.md ("Packages").
 #   scripts/test-package.sh [DEB [RPM]]     (default: dist/noi_<version>_amd64.deb, dist/*.rpm)
 set -euo pipefail
 
