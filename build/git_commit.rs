@@ -24,18 +24,14 @@ fn emit_git_commit() {
     println!("cargo:rustc-env=NOI_GIT_COMMIT={commit}");
     // A new commit moves HEAD or the branch it points to (loose or packed ref); only existing
     // paths are named, since a missing one would make cargo rerun the script on every build.
-    for path in ["HEAD", "packed-refs", "index"] {
-        if let Some(p) = git(&["rev-parse", "--path-format=absolute", "--git-path", path]) {
-            if std::path::Path::new(&p).exists() {
-                println!("cargo:rerun-if-changed={p}");
-            }
-        }
-    }
-    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(p) = git(&["rev-parse", "--path-format=absolute", "--git-path", &branch]) {
-            if std::path::Path::new(&p).exists() {
-                println!("cargo:rerun-if-changed={p}");
-            }
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".into(), "index".into()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for path in watched {
+        let Some(p) = git(&["rev-parse", "--path-format=absolute", "--git-path", &path]) else {
+            continue;
+        };
+        if std::path::Path::new(&p).exists() {
+            println!("cargo:rerun-if-changed={p}");
         }
     }
 }
