@@ -10,7 +10,8 @@ use noi_desktop_core::coordinator::Command;
 #[derive(Debug, Parser, PartialEq, Eq)]
 #[command(
     name = "noi-desktop",
-    version,
+    // The workspace version and the git commit (build/git_commit.rs via build.rs).
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("NOI_GIT_COMMIT"), ")"),
     about = "Nói: hold a hotkey, speak Vietnamese, let go, and the text lands in the focused app."
 )]
 pub struct LaunchArgs {

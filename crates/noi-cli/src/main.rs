@@ -18,7 +18,13 @@ use noi_engine::model::default_threads;
 use noi_text::{Casing, ItnOptions, TextOptions, parse_replacements};
 
 #[derive(Parser)]
-#[command(name = "noi", version, about = "On-device Vietnamese speech recognition", long_about = None)]
+#[command(
+    name = "noi",
+    // The workspace version and the git commit (build/git_commit.rs via build.rs).
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("NOI_GIT_COMMIT"), ")"),
+    about = "On-device Vietnamese speech recognition",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
