@@ -35,7 +35,8 @@ function draw(view) {
   $("state").textContent = state;
   $("time").textContent = clock(view.elapsed_ms);
   // RMS of speech sits around 0.02–0.2: a square root spreads it over the bar.
-  $("level").style.width = `${Math.min(100, Math.sqrt(view.level) * 180)}%`;
+  // The app's meter has 24 steps of sqrt(level) (noi_desktop_core::overlay::LEVEL_STEPS).
+  $("level").style.width = `${Math.min(100, Math.round(Math.sqrt(view.level) * 24) * (100 / 24) * 1.8)}%`;
   const words = view.committed || view.tentative;
   document.body.dataset.text = words ? "some" : "none";
   $("committed").textContent = view.committed;

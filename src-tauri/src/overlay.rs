@@ -56,6 +56,8 @@ pub struct Overlay {
     app: AppHandle,
     current: Mutex<Option<Current>>,
     limiter: Mutex<RedrawLimiter>,
+    /// The last view sent: one that would look the same is not sent again.
+    shown: Mutex<Option<View>>,
     generation: Mutex<u64>,
 }
 
@@ -65,6 +67,7 @@ impl Overlay {
             app: app.clone(),
             current: Mutex::new(None),
             limiter: Mutex::new(RedrawLimiter::default()),
+            shown: Mutex::new(None),
             generation: Mutex::new(0),
         })
     }
@@ -181,6 +184,13 @@ impl Overlay {
                 lang: current.options.lang,
             }
         };
+        {
+            let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+            if !phase_changed && shown.as_ref().is_some_and(|s| s.looks_like(&view)) {
+                return;
+            }
+            *shown = Some(view.clone());
+        }
         if let Some(path) = std::env::var_os(VIEW_DUMP_ENV)
             && let Ok(line) = serde_json::to_string(&view)
         {

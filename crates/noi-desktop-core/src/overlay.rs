@@ -62,6 +62,24 @@ pub struct View {
     pub lang: &'static str,
 }
 
+/// Steps of the level meter: level changes smaller than one step draw nothing new.
+pub const LEVEL_STEPS: f32 = 24.0;
+
+impl View {
+    /// Whether `other` would look the same on screen: same phase, words and language, the
+    /// same whole second on the clock and the same meter step. Redrawing it would only cost
+    /// CPU (the overlay renders in software on most machines).
+    pub fn looks_like(&self, other: &View) -> bool {
+        let step = |level: f32| (level.clamp(0.0, 1.0).sqrt() * LEVEL_STEPS).round();
+        self.phase == other.phase
+            && self.committed == other.committed
+            && self.tentative == other.tentative
+            && self.lang == other.lang
+            && self.elapsed_ms / 1000 == other.elapsed_ms / 1000
+            && step(self.level) == step(other.level)
+    }
+}
+
 /// Whether the overlay window is shown at all, and with words.
 pub fn shows_window(style: OverlayStyle) -> bool {
     style != OverlayStyle::Off
@@ -185,6 +203,44 @@ mod tests {
         assert!(!shows_window(OverlayStyle::Off));
         assert!(Phase::Error("x".into()).linger() > Phase::Inserted.linger());
         assert!(Phase::Copied.is_done() && !Phase::Transcribing.is_done());
+    }
+
+    #[test]
+    fn a_view_that_looks_the_same_is_not_redrawn() {
+        let view = View {
+            phase: Phase::Listening,
+            elapsed_ms: 1200,
+            level: 0.04,
+            committed: "Xin chào".into(),
+            tentative: String::new(),
+            lang: "vi",
+        };
+        let later = View {
+            elapsed_ms: 1900,
+            level: 0.0401,
+            ..view.clone()
+        };
+        assert!(view.looks_like(&later), "same second, same meter step");
+        let next_second = View {
+            elapsed_ms: 2000,
+            ..view.clone()
+        };
+        assert!(!view.looks_like(&next_second));
+        let louder = View {
+            level: 0.25,
+            ..view.clone()
+        };
+        assert!(!view.looks_like(&louder));
+        let more_words = View {
+            tentative: "các bạn".into(),
+            ..view.clone()
+        };
+        assert!(!view.looks_like(&more_words));
+        let done = View {
+            phase: Phase::Inserted,
+            ..view.clone()
+        };
+        assert!(!view.looks_like(&done));
     }
 
     #[test]
