@@ -26,6 +26,9 @@ pub const LABEL: &str = "overlay";
 pub const VIEW_EVENT: &str = "overlay:view";
 const WIDTH: f64 = 520.0;
 const HEIGHT: f64 = 112.0;
+/// How often the clock and the level meter move: four frames a second keep a muted
+/// microphone obvious, and each frame is a software repaint of the window.
+const TICK: Duration = Duration::from_millis(250);
 /// Distance from the screen's edge.
 const MARGIN: f64 = 48.0;
 /// Test hook: every view shown is also written (JSON) to this file, so the desktop tests can
@@ -130,20 +133,28 @@ impl Overlay {
         self.phase(Phase::Error(reason));
     }
 
-    /// The live words (post-processed), or the final text once it is known.
+    /// The live words (post-processed), or the final text once it is known: shown at once
+    /// (within the redraw limit).
     pub fn text(&self, committed: String, tentative: String) {
-        let mut current = self.lock();
-        if let Some(current) = current.as_mut()
-            && shows_text(current.options.style)
         {
+            let mut current = self.lock();
+            let Some(current) = current.as_mut() else {
+                return;
+            };
+            if !shows_text(current.options.style) {
+                return;
+            }
             current.committed = committed;
             current.tentative = tentative;
         }
+        self.redraw(false);
     }
 
+    /// Moves the clock and the level meter four times a second (words and phases are drawn
+    /// when they change), then hides the overlay once the dictation has lingered.
     fn tick_until_done(&self, generation: u64) {
         loop {
-            std::thread::sleep(Duration::from_millis(1000 / 30));
+            std::thread::sleep(TICK);
             let (done_at, linger) = {
                 let current = self.lock();
                 match current.as_ref() {

@@ -267,8 +267,10 @@ fn the_live_overlay_shows_the_words_keeps_the_focus_and_goes_after_insertion() {
     // What it showed while listening: words, written as the final text begins.
     let views = views(&desktop);
     let listening: Vec<&Value> = views.iter().filter(|v| v["phase"] == "listening").collect();
+    // The clock and meter move four times a second, words when they change: over ~7 s of
+    // speech that is well above ten frames.
     assert!(
-        listening.len() >= 20,
+        listening.len() >= 10,
         "{} listening redraws",
         listening.len()
     );
