@@ -99,6 +99,18 @@ pub fn choose_method(
     }
 }
 
+/// The mode that can be carried out: where no keystroke reaches the focused app (a Wayland
+/// desktop without a virtual keyboard, or a native window where only XWayland takes keys),
+/// paste and type become copy-only, and the user is told to press Ctrl+V. The text is never
+/// dropped for want of a keyboard.
+pub fn mode_for_keys(mode: OutputMode, keys_reach_target: bool) -> OutputMode {
+    if keys_reach_target {
+        mode
+    } else {
+        OutputMode::CopyOnly
+    }
+}
+
 /// Terminal emulators, by the normalised names their windows report.
 const TERMINALS: &[&str] = &[
     "xterm",
@@ -253,6 +265,14 @@ pub fn insertion_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_keys_to_the_target_every_mode_copies() {
+        for mode in [OutputMode::Paste, OutputMode::Type, OutputMode::CopyOnly] {
+            assert_eq!(mode_for_keys(mode, false), OutputMode::CopyOnly);
+            assert_eq!(mode_for_keys(mode, true), mode);
+        }
+    }
 
     fn window<'a>(class: &'a str, name: &'a str) -> Option<Window<'a>> {
         Some(Window { class, name })

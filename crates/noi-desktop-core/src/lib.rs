@@ -23,6 +23,10 @@
 //! - [`tray_status`]: the tray's status line and icon.
 //! - [`messages`]: errors and conflicts in the window's language (English or Vietnamese).
 //! - [`overlay`]: what the recording overlay shows, how often it redraws, when it goes.
+//! - [`session`]: X11 or Wayland, which desktop, and the hotkey / keystroke / clipboard
+//!   backends chosen from what the session offers.
+//! - [`desktop_shortcut`]: the hotkey as sway, Hyprland, GNOME and KDE spell it, and the
+//!   commands that add and remove it where there is no portal.
 //! - [`history`]: transcripts in SQLite (`~/.local/share/noi/history.sqlite3`).
 //! - [`api_discovery`]: `api.json` (port, token, pid) for local clients, port choice, tokens.
 //!
@@ -31,12 +35,14 @@
 
 pub mod api_discovery;
 pub mod coordinator;
+pub mod desktop_shortcut;
 mod fsutil;
 pub mod history;
 pub mod hotkey;
 pub mod injection_rules;
 pub mod messages;
 pub mod overlay;
+pub mod session;
 pub mod settings;
 pub mod settings_patch;
 pub mod tray_status;
