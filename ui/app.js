@@ -701,6 +701,18 @@ async function loadInfo() {
   applyLanguage(info.language);
   $("settings-file").textContent = info.settings_file;
   showApiPort(info);
+  showSession(info.session);
+}
+
+// Wayland: which backends carry the hotkey and the text, and what to do where one is missing.
+function showSession(lines) {
+  const list = $("session-info");
+  list.replaceChildren(...lines.map((line) => {
+    const item = document.createElement("li");
+    item.textContent = line;
+    return item;
+  }));
+  list.hidden = lines.length === 0;
 }
 
 function showApiPort(info) {

@@ -11,7 +11,7 @@ use noi_desktop_core::coordinator::{
     self, Command, Coordinator, Effect, Indicator, Message, Notice, Session, Status, state_detail,
 };
 use noi_desktop_core::history::{Delivery, NewTranscript, Recording, TranscriptId, wav_from_f32};
-use noi_desktop_core::injection_rules::{LastInsertion, OutputMode, insertion_text, previous_tail};
+use noi_desktop_core::injection_rules::{LastInsertion, Method, insertion_text, previous_tail};
 use noi_desktop_core::messages::Lang;
 use noi_desktop_core::overlay::Phase as OverlayPhase;
 use noi_engine::dictation::{DictationEvent, DictationStream};
@@ -153,11 +153,15 @@ impl CoordinatorLoop {
             self.with_history(|history| history.mark_delivery(id, &delivery).map(|_| ()));
             self.ui.history_changed();
         }
+        let copied = matches!(result, Ok(DeliveredHow::Copied));
         let message = match result {
             Ok(_) => Message::InjectionDone { session },
             Err(reason) => Message::InjectionFailed { session, reason },
         };
         self.step(message);
+        if copied {
+            self.ui.copied_not_pasted();
+        }
         if matches!(
             self.coordinator.state().status(),
             Status::Idle | Status::Error
@@ -474,8 +478,9 @@ impl CoordinatorLoop {
                         settings.output.clipboard_restore_delay(),
                     )
                 });
+            // Copy-only is also what paste becomes where no key reaches the app (Wayland).
             let result = match result {
-                Ok(_) if settings.output.mode == OutputMode::CopyOnly => Ok(DeliveredHow::Copied),
+                Ok(Method::CopyOnly) => Ok(DeliveredHow::Copied),
                 Ok(_) => Ok(DeliveredHow::Injected),
                 Err(error) => Err(error),
             };

@@ -67,6 +67,8 @@ pub enum EngineAvailability {
 /// window, speakers).
 pub trait Ui: Send + Sync {
     fn show_state(&self, indicator: Indicator, detail: &str);
+    /// The text went to the clipboard only: the user must paste it (tray line).
+    fn copied_not_pasted(&self);
     fn set_escape_registered(&self, registered: bool);
     fn notify(&self, notice: &Notice);
     /// A transcript was added or its delivery recorded.

@@ -17,8 +17,9 @@ use noi_desktop_core::coordinator::{Indicator, Notice};
 use noi_desktop_core::history::History;
 use noi_desktop_core::hotkey::conflicts;
 use noi_desktop_core::injection_rules::OutputMode;
-use noi_desktop_core::messages::Problem;
+use noi_desktop_core::messages::{Lang, Problem};
 use noi_desktop_core::overlay::Phase as OverlayPhase;
+use noi_desktop_core::session::{Backends, HotkeyBackend};
 use noi_desktop_core::settings::{Settings, SettingsStore};
 use noi_desktop_core::tray_status::{DownloadProgress, ModelState, TrayStatus};
 use tauri::AppHandle;
@@ -49,6 +50,11 @@ pub struct Desktop {
     pub meter: LevelMeter,
     /// The settings window's hotkey recorder let the hotkey go, and so must bring it back.
     recorder_let_go: AtomicBool,
+    /// The session's backends (hotkey, keystrokes, clipboard), chosen at start.
+    pub backends: Backends,
+    /// Whether the desktop shows a tray (a Wayland session without a StatusNotifierWatcher
+    /// does not: the settings window opens at start instead).
+    pub has_tray: bool,
     this: Weak<Desktop>,
 }
 
@@ -65,17 +71,19 @@ impl Desktop {
         let settings = initial_settings(&store)?;
         let token = settings.api.token.clone().unwrap_or_default();
         let (events, inbox) = mpsc::channel();
+        let backends = crate::desktop_session::detect();
+        let has_tray = crate::desktop_session::has_tray(&backends);
         let core = Arc::new(AppCore::new(CoreParts {
             store,
             settings: settings.clone(),
             server: Arc::new(api::server_state(&settings, token)),
             history: open_history(&settings),
-            injector: Injector::new(),
+            injector: Injector::new(backends),
             events: events.clone(),
             model_dir: args.model_dir.clone(),
         }));
-        let hotkeys = Arc::new(Hotkeys::new(app, events));
-        let tray = Tray::build(app, initial_tray(&settings), on_menu)?;
+        let hotkeys = Arc::new(Hotkeys::new(app, events, backends.hotkey));
+        let tray = Tray::build(app, initial_tray(&settings, &backends), on_menu)?;
         let desktop = Arc::new_cyclic(|this: &Weak<Desktop>| {
             let observer = this.clone();
             Desktop {
@@ -91,6 +99,8 @@ impl Desktop {
                 })),
                 meter: LevelMeter::default(),
                 recorder_let_go: AtomicBool::new(false),
+                backends,
+                has_tray,
                 this: this.clone(),
             }
         });
@@ -110,11 +120,22 @@ impl Desktop {
         desktop.sync_autostart(settings.general.autostart);
         desktop.load_model_then(args.command());
         spawn_device_watch(Arc::clone(&desktop.tray));
+        if !has_tray {
+            // Nowhere else to say what the app is doing: the window says it (and how to get a
+            // tray); the hotkey works without it.
+            tracing::warn!("no tray host (StatusNotifierWatcher) on this session");
+            desktop.open_settings();
+        }
         Ok(desktop)
     }
 
     pub fn settings(&self) -> Settings {
         self.core.settings()
+    }
+
+    /// What the window says about the session (Wayland: backends, advice, a missing tray).
+    pub fn session_lines(&self, lang: Lang) -> Vec<String> {
+        crate::desktop_session::session_lines(&self.backends, self.has_tray, lang)
     }
 
     /// Puts a whole new settings value in force: saves it, and carries every change out at
@@ -172,6 +193,10 @@ impl Desktop {
             }
             ids::COPY_LAST => self.copy_last().map_err(|p| vec![p]),
             ids::DOWNLOAD_DEFAULT => self.download_default().map_err(|p| vec![p]),
+            ids::ADD_DESKTOP_SHORTCUT => self
+                .hotkeys
+                .add_desktop_shortcut(&self.core.settings().hotkey.accelerator)
+                .map_err(|p| vec![p]),
             ids::PAUSE_HOTKEY => {
                 self.toggle_pause();
                 Ok(())
@@ -477,7 +502,9 @@ fn open_history(settings: &Settings) -> Option<History> {
     Some(history)
 }
 
-fn initial_tray(settings: &Settings) -> TrayModel {
+fn initial_tray(settings: &Settings, backends: &Backends) -> TrayModel {
+    let lang = Lang::for_choice(settings.general.language);
+    let session_lines = crate::desktop_session::session_lines(backends, true, lang);
     TrayModel {
         status: TrayStatus {
             indicator: Indicator::Idle,
@@ -487,11 +514,14 @@ fn initial_tray(settings: &Settings) -> TrayModel {
             hotkey: settings.hotkey.accelerator.to_string(),
             hotkey_error: None,
             hotkey_paused: false,
+            copied_not_pasted: false,
         },
         installed: Vec::new(),
         devices: capture::list_devices(),
         device_choice: settings.microphone.device.clone(),
         output: settings.output.mode,
+        session_lines,
+        offer_desktop_shortcut: matches!(backends.hotkey, HotkeyBackend::DesktopShortcut(_)),
     }
 }
 
@@ -531,9 +561,16 @@ struct LoopUi {
 impl Ui for LoopUi {
     fn show_state(&self, indicator: Indicator, detail: &str) {
         self.tray.update(|m| {
+            if indicator == Indicator::Recording {
+                m.status.copied_not_pasted = false;
+            }
             m.status.indicator = indicator;
             m.status.detail = detail.to_owned();
         });
+    }
+
+    fn copied_not_pasted(&self) {
+        self.tray.update(|m| m.status.copied_not_pasted = true);
     }
 
     fn set_escape_registered(&self, registered: bool) {

@@ -1,18 +1,21 @@
-//! The global hotkey and Escape, through Tauri's global-shortcut plugin. Presses and releases
-//! go to the coordinator as they come, with the time they arrived; debouncing and the deferred
-//! release against X11 auto-repeat are the coordinator's (pure, tested) business.
+//! The dictation hotkey and Escape, by the route the session offers
+//! (`noi_desktop_core::session::HotkeyBackend`): Tauri's global-shortcut plugin (X11, Windows,
+//! macOS), the GlobalShortcuts portal, sway's IPC bindings, Hyprland's bindings, or a desktop
+//! shortcut the user adds with one click (GNOME, KDE). Presses and releases go to the
+//! coordinator as they come, with the time they arrived; debouncing and the deferred release
+//! against X11 auto-repeat are the coordinator's (pure, tested) business.
 //!
 //! Escape is grabbed only while recording, so it is not stolen from other apps.
-//! On Wayland there is no global grab: registration "succeeds" and nothing arrives; the README
-//! says to bind a desktop shortcut to `noi-desktop --toggle` there.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use noi_desktop_core::coordinator::Message;
 use noi_desktop_core::hotkey::Accelerator;
 use noi_desktop_core::messages::Problem;
+use noi_desktop_core::session::HotkeyBackend;
 use tauri::AppHandle;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutEvent, ShortcutState};
 
@@ -23,17 +26,43 @@ use crate::core::Event;
 pub struct Hotkeys {
     app: AppHandle,
     events: Sender<Event>,
+    route: HotkeyBackend,
     /// The registered dictation hotkey, if any.
-    current: Mutex<Option<Shortcut>>,
+    current: Mutex<Option<Registered>>,
+    /// The user added a desktop shortcut (GNOME, KDE) this session: a new hotkey replaces it.
+    desktop_shortcut_added: AtomicBool,
     escape: Shortcut,
 }
 
+/// What holds a registered hotkey.
+enum Registered {
+    Grab(Shortcut),
+    #[cfg(target_os = "linux")]
+    Portal {
+        accelerator: Accelerator,
+        /// Held for its session: dropping it closes the portal session.
+        _session: crate::wayland::portal::PortalHotkey,
+    },
+    /// Bound through the compositor's IPC (sway, Hyprland); removed by the same route.
+    Compositor(Accelerator),
+    /// Nothing is registered by the app: a desktop shortcut runs `noi-desktop --toggle`.
+    External(Accelerator),
+}
+
 impl Hotkeys {
-    pub fn new(app: &AppHandle, events: Sender<Event>) -> Hotkeys {
+    pub fn new(app: &AppHandle, events: Sender<Event>, route: HotkeyBackend) -> Hotkeys {
+        #[cfg(target_os = "linux")]
+        if route == HotkeyBackend::SwayBinding
+            && let Err(error) = crate::wayland::sway::listen(events.clone())
+        {
+            tracing::warn!("cannot hear sway's bindings: {error}");
+        }
         Hotkeys {
             app: app.clone(),
             events,
+            route,
             current: Mutex::new(None),
+            desktop_shortcut_added: AtomicBool::new(false),
             escape: "Escape".parse().expect("Escape is a valid shortcut"),
         }
     }
@@ -41,14 +70,89 @@ impl Hotkeys {
     /// Registers `accelerator` in place of the current hotkey. On failure the old one is
     /// kept registered and the error (for the tray and settings) returned.
     pub fn set_hotkey(&self, accelerator: &Accelerator) -> Result<(), Problem> {
-        let shortcut = to_shortcut(accelerator)?;
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if current.as_ref() == Some(&shortcut) {
+        if current
+            .as_ref()
+            .is_some_and(|r| r.accelerator_is(accelerator))
+        {
             return Ok(());
         }
-        let manager = self.app.global_shortcut();
+        let unavailable = |detail: String| Problem::HotkeyUnavailable {
+            combo: accelerator.to_string(),
+            detail,
+        };
+        let registered = match self.route {
+            HotkeyBackend::Grab => Registered::Grab(self.grab(accelerator)?),
+            #[cfg(target_os = "linux")]
+            HotkeyBackend::Portal => {
+                let bound = crate::wayland::portal::bind(accelerator, self.events.clone())
+                    .map_err(unavailable)?;
+                tracing::info!("the portal bound the hotkey as \"{}\"", bound.trigger);
+                Registered::Portal {
+                    accelerator: *accelerator,
+                    _session: bound,
+                }
+            }
+            #[cfg(target_os = "linux")]
+            HotkeyBackend::SwayBinding => {
+                if let Some(Registered::Compositor(old)) = current.as_ref() {
+                    crate::wayland::sway::unbind(old);
+                }
+                crate::wayland::sway::bind(accelerator).map_err(unavailable)?;
+                tracing::info!(
+                    "to keep the hotkey at every login, add to ~/.config/sway/config: {}",
+                    noi_desktop_core::desktop_shortcut::sway_config_line(accelerator, &own_exe())
+                );
+                Registered::Compositor(*accelerator)
+            }
+            #[cfg(target_os = "linux")]
+            HotkeyBackend::HyprlandBinding => {
+                if let Some(Registered::Compositor(old)) = current.as_ref() {
+                    crate::wayland::hyprland::unbind(old);
+                }
+                crate::wayland::hyprland::bind(accelerator, &own_exe()).map_err(unavailable)?;
+                Registered::Compositor(*accelerator)
+            }
+            #[cfg(target_os = "linux")]
+            HotkeyBackend::DesktopShortcut(family)
+                if self.desktop_shortcut_added.load(Ordering::SeqCst) =>
+            {
+                crate::wayland::desktop_shortcut::set(family, Some(accelerator), &own_exe())
+                    .map_err(unavailable)?;
+                Registered::External(*accelerator)
+            }
+            _ => Registered::External(*accelerator),
+        };
+        if let Some(Registered::Grab(old)) = current.replace(registered) {
+            let _ = self.app.global_shortcut().unregister(old);
+        }
+        tracing::info!("hotkey {accelerator} registered ({:?})", self.route);
+        Ok(())
+    }
+
+    /// "Add desktop shortcut": GNOME's custom keybinding or KDE's service shortcut running
+    /// `noi-desktop --toggle`.
+    pub fn add_desktop_shortcut(&self, accelerator: &Accelerator) -> Result<(), Problem> {
+        let HotkeyBackend::DesktopShortcut(_family) = self.route else {
+            return Ok(());
+        };
+        #[cfg(target_os = "linux")]
+        crate::wayland::desktop_shortcut::set(_family, Some(accelerator), &own_exe()).map_err(
+            |detail| Problem::HotkeyUnavailable {
+                combo: accelerator.to_string(),
+                detail,
+            },
+        )?;
+        self.desktop_shortcut_added.store(true, Ordering::SeqCst);
+        tracing::info!("desktop shortcut {accelerator} added");
+        Ok(())
+    }
+
+    fn grab(&self, accelerator: &Accelerator) -> Result<Shortcut, Problem> {
+        let shortcut = to_shortcut(accelerator)?;
         let events = self.sender();
-        manager
+        self.app
+            .global_shortcut()
             .on_shortcut(shortcut, move |_, _, event| {
                 let at = Instant::now();
                 let message = match event.state {
@@ -61,23 +165,37 @@ impl Hotkeys {
                 combo: accelerator.to_string(),
                 detail: e.to_string(),
             })?;
-        if let Some(old) = current.replace(shortcut) {
-            let _ = manager.unregister(old);
-        }
-        tracing::info!("hotkey {accelerator} registered");
-        Ok(())
+        Ok(shortcut)
     }
 
     /// "Pause hotkey", or the recorder listening: unregisters it until
     /// [`Hotkeys::set_hotkey`] is called again.
     pub fn pause(&self) {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(old) = current.take() {
-            let _ = self.app.global_shortcut().unregister(old);
+        match current.take() {
+            Some(Registered::Grab(old)) => {
+                let _ = self.app.global_shortcut().unregister(old);
+            }
+            #[cfg(target_os = "linux")]
+            Some(Registered::Compositor(old)) => match self.route {
+                HotkeyBackend::SwayBinding => crate::wayland::sway::unbind(&old),
+                _ => crate::wayland::hyprland::unbind(&old),
+            },
+            // Dropping the portal's hotkey closes its session.
+            _ => {}
         }
     }
 
     pub fn set_escape(&self, registered: bool) {
+        #[cfg(target_os = "linux")]
+        if self.route == HotkeyBackend::SwayBinding {
+            crate::wayland::sway::set_escape(registered);
+            return;
+        }
+        if self.route != HotkeyBackend::Grab {
+            // No way to take Escape alone on this desktop; the tray's Cancel still works.
+            return;
+        }
         let manager = self.app.global_shortcut();
         let result = if registered {
             let events = self.sender();
@@ -97,6 +215,31 @@ impl Hotkeys {
     fn sender(&self) -> Sender<Event> {
         self.events.clone()
     }
+}
+
+impl Registered {
+    fn accelerator_is(&self, accelerator: &Accelerator) -> bool {
+        match self {
+            Registered::Grab(shortcut) => {
+                to_shortcut(accelerator).is_ok_and(|wanted| wanted == *shortcut)
+            }
+            Registered::Compositor(current) | Registered::External(current) => {
+                current == accelerator
+            }
+            #[cfg(target_os = "linux")]
+            Registered::Portal {
+                accelerator: current,
+                ..
+            } => current == accelerator,
+        }
+    }
+}
+
+/// This program's path, for bindings that run it (`noi-desktop --start`).
+pub fn own_exe() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "noi-desktop".to_owned())
 }
 
 /// Our accelerator ("Ctrl+Alt+Space") as the plugin's shortcut type.

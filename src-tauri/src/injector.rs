@@ -1,6 +1,8 @@
 //! Puts a final text into the focused app: paste (clipboard + Ctrl+V / Ctrl+Shift+V), type
-//! (Unicode keystrokes) or copy only. The decisions are `noi_desktop_core::injection_rules`;
-//! this module only carries them out with arboard and enigo.
+//! (Unicode keystrokes) or copy only. The decisions are `noi_desktop_core::injection_rules` and
+//! `noi_desktop_core::session` (which keystroke backend); this module only carries them out with
+//! arboard (X11, Wayland data control) and enigo (XTest, Windows, macOS) or the Wayland
+//! virtual keyboard. Where no key reaches the focused app, the text is copied and the user told.
 //!
 //! One `arboard::Clipboard` lives as long as the app: on X11 the clipboard's content is served
 //! by its owner, and a dropped owner takes its text with it before the target has pasted.
@@ -12,10 +14,13 @@ use enigo::{Direction, Enigo, Key, Keyboard};
 use noi_desktop_core::hotkey::{Accelerator, modifiers_to_release};
 use noi_desktop_core::injection_rules::{
     ClipboardContent, Method, OutputMode, PasteKeys, Window, choose_method, clipboard_still_ours,
+    mode_for_keys,
 };
+use noi_desktop_core::session::{Backends, KeystrokeBackend};
 use thiserror::Error;
 
-use crate::x11_probe::{FocusedWindow, X11Probe};
+use crate::focus::FocusProbe;
+use crate::x11_probe::FocusedWindow;
 
 /// How long injection waits for the user to let go of the hotkey's modifiers.
 pub const MODIFIER_WAIT: Duration = Duration::from_secs(3);
@@ -53,35 +58,39 @@ struct PendingRestore {
 
 pub struct Injector {
     clipboard: Mutex<Option<arboard::Clipboard>>,
-    keyboard: Mutex<Option<Enigo>>,
-    probe: Option<X11Probe>,
+    keyboard: Mutex<Keystrokes>,
+    probe: FocusProbe,
+    backends: Backends,
     pending: Mutex<Option<PendingRestore>>,
 }
 
 impl Injector {
-    pub fn new() -> Arc<Injector> {
+    pub fn new(backends: Backends) -> Arc<Injector> {
         let clipboard = arboard::Clipboard::new()
             .map_err(|e| tracing::warn!("clipboard unavailable: {e}"))
             .ok();
-        let keyboard = Enigo::new(&enigo::Settings::default())
-            .map_err(|e| tracing::warn!("keyboard injection unavailable: {e}"))
-            .ok();
+        let mut keyboard = Keystrokes::new(backends.keystrokes);
+        if let Err(error) = keyboard.ready() {
+            tracing::warn!("{error}");
+        }
         Arc::new(Injector {
             clipboard: Mutex::new(clipboard),
             keyboard: Mutex::new(keyboard),
-            probe: X11Probe::connect(),
+            probe: FocusProbe::new(backends.focus),
+            backends,
             pending: Mutex::new(None),
         })
     }
 
     pub fn focused_window(&self) -> Option<FocusedWindow> {
-        self.probe.as_ref()?.focused_window()
+        self.probe.focused_window()
     }
 
     /// Waits until none of the hotkey's modifiers is held (else Ctrl+V arrives as
-    /// Ctrl+Alt+V). Without an X server there is nothing to ask, so it returns at once.
+    /// Ctrl+Alt+V). Without an X server there is nothing to ask, so it returns at once; a
+    /// Wayland virtual keyboard carries its own modifier state, so held keys do not mix in.
     pub fn wait_for_modifiers_up(&self, hotkey: &Accelerator) -> Result<(), InjectError> {
-        let Some(probe) = &self.probe else {
+        let Some(probe) = self.probe.x11() else {
             return Ok(());
         };
         let deadline = Instant::now() + MODIFIER_WAIT;
@@ -107,6 +116,7 @@ impl Injector {
         // A restore still pending from the last dictation happens now, so this one saves the
         // user's clipboard and not our previous text.
         self.restore_now();
+        let mode = mode_for_keys(mode, self.backends.can_send_keys(target.map(|w| w.x11)));
         let saved = if mode == OutputMode::Paste {
             self.save_clipboard()?
         } else {
@@ -186,7 +196,7 @@ impl Injector {
 
     /// Somebody owns the clipboard, yet it held neither text nor an image we could read.
     fn clipboard_unreadable_but_owned(&self) -> bool {
-        self.probe.as_ref().is_some_and(|p| p.clipboard_has_owner())
+        self.probe.x11().is_some_and(|p| p.clipboard_has_owner())
     }
 
     fn schedule_restore(
@@ -267,41 +277,120 @@ impl Injector {
     }
 
     fn type_text(&self, text: &str) -> Result<(), InjectError> {
-        self.with_keyboard(|enigo| enigo.text(text))
+        self.keyboard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .type_text(text)
     }
 
     fn press_paste(&self, keys: PasteKeys) -> Result<(), InjectError> {
-        if keys == PasteKeys::ShiftInsertPrimary {
-            return self.with_keyboard(press_shift_insert);
+        self.keyboard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .paste(keys)
+    }
+}
+
+/// The keystroke backend the session chose, connected on first use and again after a failure
+/// (the display may come up after the app, at login).
+enum Keystrokes {
+    System(Option<Enigo>),
+    #[cfg(target_os = "linux")]
+    Virtual(Option<crate::wayland::virtual_keyboard::VirtualKeyboard>),
+    None,
+}
+
+impl Keystrokes {
+    fn new(backend: KeystrokeBackend) -> Keystrokes {
+        match backend {
+            KeystrokeBackend::System | KeystrokeBackend::XWaylandOnly => Keystrokes::System(None),
+            #[cfg(target_os = "linux")]
+            KeystrokeBackend::VirtualKeyboard => Keystrokes::Virtual(None),
+            _ => Keystrokes::None,
         }
-        self.with_keyboard(|enigo| {
-            enigo.key(Key::Control, Direction::Press)?;
-            if keys == PasteKeys::CtrlShiftV {
-                enigo.key(Key::Shift, Direction::Press)?;
-            }
-            let pressed = enigo.key(Key::Unicode('v'), Direction::Click);
-            if keys == PasteKeys::CtrlShiftV {
-                enigo.key(Key::Shift, Direction::Release)?;
-            }
-            enigo.key(Key::Control, Direction::Release)?;
-            pressed
-        })
     }
 
-    fn with_keyboard(
-        &self,
-        action: impl FnOnce(&mut Enigo) -> enigo::InputResult<()>,
-    ) -> Result<(), InjectError> {
-        let mut keyboard = self.keyboard.lock().unwrap_or_else(|e| e.into_inner());
-        if keyboard.is_none() {
-            // The display may have come up after the app (autostart at login).
-            *keyboard = Enigo::new(&enigo::Settings::default()).ok();
+    /// Connects the backend if it is not yet.
+    fn ready(&mut self) -> Result<(), InjectError> {
+        match self {
+            Keystrokes::System(enigo @ None) => {
+                *enigo = Some(
+                    Enigo::new(&enigo::Settings::default())
+                        .map_err(|e| InjectError::Keyboard(e.to_string()))?,
+                );
+            }
+            #[cfg(target_os = "linux")]
+            Keystrokes::Virtual(keyboard @ None) => {
+                *keyboard = Some(
+                    crate::wayland::virtual_keyboard::VirtualKeyboard::connect()
+                        .map_err(|e| InjectError::Keyboard(e.to_string()))?,
+                );
+            }
+            Keystrokes::None => {
+                return Err(InjectError::Keyboard(
+                    "no keystrokes can be sent on this desktop".into(),
+                ));
+            }
+            _ => {}
         }
-        let enigo = keyboard
-            .as_mut()
-            .ok_or_else(|| InjectError::Keyboard("no keyboard injection on this session".into()))?;
-        action(enigo).map_err(|e| InjectError::Keyboard(e.to_string()))
+        Ok(())
     }
+
+    fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
+        self.ready()?;
+        let result = match self {
+            Keystrokes::System(Some(enigo)) => enigo.text(text).map_err(|e| e.to_string()),
+            #[cfg(target_os = "linux")]
+            Keystrokes::Virtual(Some(keyboard)) => {
+                keyboard.type_text(text).map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        };
+        self.forget_on_error(result)
+    }
+
+    fn paste(&mut self, keys: PasteKeys) -> Result<(), InjectError> {
+        self.ready()?;
+        let result = match self {
+            Keystrokes::System(Some(enigo)) => {
+                press_paste_keys(enigo, keys).map_err(|e| e.to_string())
+            }
+            #[cfg(target_os = "linux")]
+            Keystrokes::Virtual(Some(keyboard)) => keyboard.paste(keys).map_err(|e| e.to_string()),
+            _ => Ok(()),
+        };
+        self.forget_on_error(result)
+    }
+
+    /// A failed connection is dropped, to be made anew next time.
+    fn forget_on_error(&mut self, result: Result<(), String>) -> Result<(), InjectError> {
+        if result.is_err() {
+            match self {
+                Keystrokes::System(enigo) => *enigo = None,
+                #[cfg(target_os = "linux")]
+                Keystrokes::Virtual(keyboard) => *keyboard = None,
+                Keystrokes::None => {}
+            }
+        }
+        result.map_err(InjectError::Keyboard)
+    }
+}
+
+/// The paste chord through enigo (XTest, SendInput, CGEvent).
+fn press_paste_keys(enigo: &mut Enigo, keys: PasteKeys) -> enigo::InputResult<()> {
+    if keys == PasteKeys::ShiftInsertPrimary {
+        return press_shift_insert(enigo);
+    }
+    enigo.key(Key::Control, Direction::Press)?;
+    if keys == PasteKeys::CtrlShiftV {
+        enigo.key(Key::Shift, Direction::Press)?;
+    }
+    let pressed = enigo.key(Key::Unicode('v'), Direction::Click);
+    if keys == PasteKeys::CtrlShiftV {
+        enigo.key(Key::Shift, Direction::Release)?;
+    }
+    enigo.key(Key::Control, Direction::Release)?;
+    pressed
 }
 
 /// Shift+Insert: xterm's and urxvt's paste of the PRIMARY selection.

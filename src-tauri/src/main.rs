@@ -7,6 +7,8 @@ mod capture;
 mod coordinator_loop;
 mod core;
 mod desktop;
+mod desktop_session;
+mod focus;
 mod hotkeys;
 mod injector;
 mod launch_args;
@@ -18,6 +20,8 @@ mod settings_commands;
 mod settings_window;
 mod sound_cues;
 mod tray;
+#[cfg(target_os = "linux")]
+mod wayland;
 mod x11_probe;
 
 use std::process::ExitCode;

@@ -33,6 +33,7 @@ pub mod ids {
     pub const COPY_LAST: &str = "copy-last";
     pub const SETTINGS: &str = "settings";
     pub const PAUSE_HOTKEY: &str = "pause-hotkey";
+    pub const ADD_DESKTOP_SHORTCUT: &str = "add-desktop-shortcut";
     pub const QUIT: &str = "quit";
 }
 
@@ -46,6 +47,11 @@ pub struct TrayModel {
     /// The user's device choice (None: system default).
     pub device_choice: Option<String>,
     pub output: OutputMode,
+    /// On Wayland: which backends are in use and what to do about a missing one (shown
+    /// under the status line; empty on X11).
+    pub session_lines: Vec<String>,
+    /// Offer "Add desktop shortcut" (GNOME, KDE without the GlobalShortcuts portal).
+    pub offer_desktop_shortcut: bool,
 }
 
 /// What a tray menu click does; handed in by the wiring.
@@ -158,6 +164,18 @@ fn build_menu(app: &AppHandle, model: &TrayModel) -> tauri::Result<(Menu<Wry>, M
         None::<&str>,
     )?;
     menu.append(&status)?;
+    for line in &model.session_lines {
+        menu.append(&MenuItem::new(app, line, false, None::<&str>)?)?;
+    }
+    if model.offer_desktop_shortcut {
+        menu.append(&MenuItem::with_id(
+            app,
+            ids::ADD_DESKTOP_SHORTCUT,
+            format!("Add desktop shortcut ({})", model.status.hotkey),
+            true,
+            None::<&str>,
+        )?)?;
+    }
     match (&model.status.model, &model.status.download) {
         (_, Some(download)) => menu.append(&MenuItem::with_id(
             app,

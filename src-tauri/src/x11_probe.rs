@@ -17,6 +17,8 @@ pub struct FocusedWindow {
     pub class: String,
     /// `WM_CLASS` instance part (e.g. "xterm").
     pub instance: String,
+    /// An X11 window (on X11, or through XWayland): XTest reaches it.
+    pub x11: bool,
 }
 
 pub struct X11Probe {
@@ -76,6 +78,7 @@ impl X11Probe {
             id: window.to_string(),
             class,
             instance,
+            x11: true,
         })
     }
 

@@ -66,6 +66,26 @@ fn named_keysym(key: NamedKey) -> &'static str {
     }
 }
 
+/// The trigger offered to the GlobalShortcuts portal (the XDG shortcuts format: `CTRL+ALT+space`,
+/// Super is `LOGO`).
+pub fn portal_trigger(accelerator: &Accelerator) -> String {
+    let mut parts: Vec<String> = accelerator
+        .modifiers
+        .iter()
+        .map(|m| {
+            match m {
+                Modifier::Ctrl => "CTRL",
+                Modifier::Alt => "ALT",
+                Modifier::Shift => "SHIFT",
+                Modifier::Super => "LOGO",
+            }
+            .to_owned()
+        })
+        .collect();
+    parts.push(keysym_name(accelerator.key));
+    parts.join("+")
+}
+
 /// sway's combo: `Ctrl+Mod1+space` (Alt is Mod1, Super is Mod4).
 pub fn sway_combo(accelerator: &Accelerator) -> String {
     let mut parts: Vec<String> = accelerator
@@ -313,6 +333,12 @@ mod tests {
         assert_eq!(keysym_name(accel("Super+PageUp").key), "Prior");
         assert_eq!(keysym_name(accel("Ctrl+`").key), "grave");
         assert_eq!(keysym_name(accel("Alt+7").key), "7");
+    }
+
+    #[test]
+    fn the_portal_gets_the_xdg_shortcut_format() {
+        assert_eq!(portal_trigger(&accel("Ctrl+Alt+Space")), "CTRL+ALT+space");
+        assert_eq!(portal_trigger(&accel("Super+Shift+F9")), "SHIFT+LOGO+F9");
     }
 
     #[test]

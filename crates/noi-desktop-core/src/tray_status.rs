@@ -65,6 +65,9 @@ pub struct TrayStatus {
     /// Why the hotkey is not registered, if it is not.
     pub hotkey_error: Option<String>,
     pub hotkey_paused: bool,
+    /// The last text was copied but not pasted (no keystrokes reach the app on this desktop):
+    /// the user must press Ctrl+V. Cleared by the next dictation.
+    pub copied_not_pasted: bool,
 }
 
 impl TrayStatus {
@@ -99,6 +102,8 @@ impl TrayStatus {
             download.line()
         } else if self.hotkey_paused {
             "Hotkey paused".into()
+        } else if self.copied_not_pasted {
+            "Copied — press Ctrl+V to paste".into()
         } else {
             format!("Ready: hold {} and speak", self.hotkey)
         }
@@ -134,6 +139,7 @@ mod tests {
             hotkey: "Ctrl+Alt+Space".into(),
             hotkey_error: None,
             hotkey_paused: false,
+            copied_not_pasted: false,
         }
     }
 
@@ -144,6 +150,20 @@ mod tests {
             size_mb: 61,
             license: "Apache-2.0".into(),
         }
+    }
+
+    #[test]
+    fn a_copy_that_was_not_pasted_tells_the_user_to_press_ctrl_v() {
+        let copied = TrayStatus {
+            copied_not_pasted: true,
+            ..ready()
+        };
+        assert_eq!(copied.status_line(), "Copied — press Ctrl+V to paste");
+        let recording = TrayStatus {
+            indicator: Indicator::Recording,
+            ..copied.clone()
+        };
+        assert_eq!(recording.status_line(), "Recording…");
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct UiInfo {
     /// The port the API really listens on (the next free one when the chosen one was taken).
     pub api_port: Option<u16>,
     pub version: &'static str,
+    /// On Wayland: the backends in use and what to do about missing ones.
+    pub session: Vec<String>,
 }
 
 #[tauri::command(async)]
@@ -62,6 +64,7 @@ pub fn ui_info(desktop: State<'_, Arc<Desktop>>) -> UiInfo {
         settings_file: desktop.core.settings_file().display().to_string(),
         api_port: desktop.api_port(),
         version: env!("CARGO_PKG_VERSION"),
+        session: desktop.session_lines(window_lang(&desktop)),
     }
 }
 
