@@ -294,7 +294,8 @@ impl Injector {
 /// The keystroke backend the session chose, connected on first use and again after a failure
 /// (the display may come up after the app, at login).
 enum Keystrokes {
-    System(Option<Enigo>),
+    /// Boxed: enigo's connection is large and this is one value for the app's life.
+    System(Option<Box<Enigo>>),
     #[cfg(target_os = "linux")]
     Virtual(Option<crate::wayland::virtual_keyboard::VirtualKeyboard>),
     None,
@@ -314,10 +315,10 @@ impl Keystrokes {
     fn ready(&mut self) -> Result<(), InjectError> {
         match self {
             Keystrokes::System(enigo @ None) => {
-                *enigo = Some(
+                *enigo = Some(Box::new(
                     Enigo::new(&enigo::Settings::default())
                         .map_err(|e| InjectError::Keyboard(e.to_string()))?,
-                );
+                ));
             }
             #[cfg(target_os = "linux")]
             Keystrokes::Virtual(keyboard @ None) => {

@@ -44,6 +44,12 @@ const CONTROL_MASK: u32 = 1 << 2;
 /// Time for the focused app to take in a new keymap before its first key: an app that gets
 /// the key in the same read as the keymap can still be compiling it and drop that key.
 const KEYMAP_SETTLE: Duration = Duration::from_millis(30);
+/// GTK 3 reads a key through the keymap current when it *handles* the key, not the one it
+/// was sent with: a new keymap waits this long after the last key of the old one.
+const KEYS_SETTLE: Duration = Duration::from_millis(150);
+/// A key at the end of every keymap that is never pressed: GTK 3's shortcut matching never
+/// finds the keymap's highest keycode (Shift+Insert would be lost if Insert were last).
+const SPARE_KEYSYM: &str = "F24";
 
 /// One virtual keyboard on the default seat, kept for the app's life.
 pub struct VirtualKeyboard {
@@ -53,6 +59,8 @@ pub struct VirtualKeyboard {
     /// The keysyms of the keymap now uploaded (keycode = FIRST_KEYCODE + index).
     keymap: Vec<String>,
     started: Instant,
+    /// When the last key was sent (a new keymap waits for it to be handled).
+    last_key: Option<Instant>,
 }
 
 impl VirtualKeyboard {
@@ -76,6 +84,7 @@ impl VirtualKeyboard {
             keyboard,
             keymap: Vec::new(),
             started: Instant::now(),
+            last_key: None,
         };
         keyboard.roundtrip()?;
         Ok(keyboard)
@@ -134,6 +143,14 @@ impl VirtualKeyboard {
         if keysyms.iter().all(|k| self.keymap.iter().any(|m| m == k)) {
             return Ok(());
         }
+        if let Some(elapsed) = self.last_key.map(|at| at.elapsed())
+            && elapsed < KEYS_SETTLE
+        {
+            std::thread::sleep(KEYS_SETTLE - elapsed);
+        }
+        let mut keysyms = keysyms.to_vec();
+        keysyms.push(SPARE_KEYSYM);
+        let keysyms = keysyms.as_slice();
         let text = keymap_text(keysyms);
         let mut file = tempfile::tempfile().map_err(VirtualKeyboardError::Keymap)?;
         file.write_all(text.as_bytes())
@@ -158,7 +175,8 @@ impl VirtualKeyboard {
     }
 
     /// A key event for the keymap's `index`-th keysym (the protocol takes evdev codes).
-    fn key(&self, index: u32, pressed: bool) {
+    fn key(&mut self, index: u32, pressed: bool) {
+        self.last_key = Some(Instant::now());
         let time = self.started.elapsed().as_millis() as u32;
         let evdev = FIRST_KEYCODE + index - 8;
         self.keyboard.key(time, evdev, u32::from(pressed));
