@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::exclusive;
 use support::wayland::{WaylandDesktop, regex_escape, windows};
+use support::{App, exclusive, tiny_model};
 
 const PRESS: &str = "nop noi press";
 const RELEASE: &str = "nop noi release";
@@ -161,6 +161,17 @@ fn binding_events_report_press_and_release_with_their_commands() {
     assert_eq!(events.commands().len(), 4, "{:?}", events.commands());
     // The bound key never reaches the focused window.
     assert_eq!(target.text(), "");
+}
+
+#[test]
+fn the_app_runs_in_the_session_and_answers_its_api() {
+    let _guard = exclusive();
+    let Some(desktop) = WaylandDesktop::start() else {
+        return;
+    };
+    let mut app = App::start(&desktop, "[api]\nport = 0\n", &tiny_model());
+    assert_eq!(app.state(), "idle");
+    app.assert_running();
 }
 
 #[test]

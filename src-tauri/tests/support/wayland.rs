@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{TextTarget, wait_for, workspace_root};
+use super::{Session, TextTarget, wait_for, workspace_root};
 
 /// The unprivileged user sway runs as when the tests run as root.
 pub const SWAY_USER: &str = "noi-wayland-test";
@@ -568,6 +568,17 @@ impl Drop for WaylandDesktop {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+impl Session for WaylandDesktop {
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Both `WAYLAND_DISPLAY` and XWayland's `DISPLAY`, as sway gives the apps it starts.
+    fn app_command(&self, program: &str) -> Command {
+        self.command_with_x(program)
     }
 }
 
