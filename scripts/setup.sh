@@ -112,9 +112,11 @@ ensure_desktop_build_deps() {
 # XEmbed tray, a private PulseAudio with its ALSA plugin (the microphone), a D-Bus session bus
 # (single instance), xdotool/xclip/xwininfo, ImageMagick for screenshots, a GTK entry
 # (python3-gi) to dictate into, and xterm/urxvt (terminals that paste only the PRIMARY
-# selection).
+# selection). The Wayland tests add a headless sway with XWayland, wtype (virtual keyboard),
+# wl-clipboard (wl-copy/wl-paste) and xhost (x11-xserver-utils: lets root into XWayland).
 ensure_desktop_test_tools() {
     ensure_apt xvfb openbox trayer xdotool xclip x11-utils imagemagick dbus-daemon \
         pulseaudio pulseaudio-utils libasound2-plugins python3-gi gir1.2-gtk-3.0 \
-        fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver xterm rxvt-unicode
+        fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver xterm rxvt-unicode \
+        sway xwayland wtype wl-clipboard x11-xserver-utils
 }

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod wayland;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -479,6 +481,25 @@ impl Drop for TextTarget {
     }
 }
 
+/// A desktop session the app can run in: the X11 [`Desktop`] or the Wayland
+/// [`wayland::WaylandDesktop`].
+pub trait Session {
+    /// The session's private dir (`config/`, `data/`, `home/` inside).
+    fn dir(&self) -> &Path;
+    /// A command with the environment the app under test gets in this session.
+    fn app_command(&self, program: &str) -> Command;
+}
+
+impl Session for Desktop {
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn app_command(&self, program: &str) -> Command {
+        self.command(program)
+    }
+}
+
 /// The running app.
 pub struct App {
     child: Child,
@@ -490,7 +511,7 @@ pub struct App {
 impl App {
     /// Writes `settings` (TOML) into the desktop's config dir and starts `noi-desktop`
     /// with `--model-dir model`; returns once its API answers and the model is loaded.
-    pub fn start(desktop: &Desktop, settings: &str, model: &Path) -> App {
+    pub fn start(desktop: &impl Session, settings: &str, model: &Path) -> App {
         let app = App::launch(desktop, settings, Some(model));
         wait_for("the model loaded", Duration::from_secs(60), || {
             app.get("/health").1["status"] == "ok"
@@ -500,21 +521,22 @@ impl App {
 
     /// Starts the app (with the installed models when `model` is None); returns once the
     /// API answers.
-    pub fn launch(desktop: &Desktop, settings: &str, model: Option<&Path>) -> App {
+    pub fn launch(desktop: &impl Session, settings: &str, model: Option<&Path>) -> App {
         App::launch_with(desktop, settings, model, &[])
     }
 
     /// [`App::launch`] with extra environment variables.
     pub fn launch_with(
-        desktop: &Desktop,
+        desktop: &impl Session,
         settings: &str,
         model: Option<&Path>,
         env: &[(&str, &Path)],
     ) -> App {
-        std::fs::write(desktop.dir.path().join("config/settings.toml"), settings).unwrap();
-        let api_file = desktop.dir.path().join("config/api.json");
+        let config = desktop.dir().join("config");
+        std::fs::write(config.join("settings.toml"), settings).unwrap();
+        let api_file = config.join("api.json");
         let _ = std::fs::remove_file(&api_file);
-        let mut command = desktop.command(env!("CARGO_BIN_EXE_noi-desktop"));
+        let mut command = desktop.app_command(env!("CARGO_BIN_EXE_noi-desktop"));
         if let Some(model) = model {
             command.arg("--model-dir").arg(model);
         }
