@@ -108,7 +108,7 @@ impl Desktop {
             app: app.clone(),
             tray,
             hotkeys,
-            overlay: Overlay::new(app),
+            overlay: Overlay::new(app, backends.overlay_placement()),
         });
         std::thread::Builder::new()
             .name("noi-coordinator".into())

@@ -59,8 +59,9 @@ fn has_display() -> bool {
 
 /// Logs to stderr, `info` by default (never transcript text at `info`), `NOI_LOG` to change.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NOI_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,symphonia=off"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NOI_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,symphonia=off,zbus=error,enigo=error")
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

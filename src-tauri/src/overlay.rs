@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use noi_desktop_core::overlay::{Phase, RedrawLimiter, View, shows_text, shows_window};
+use noi_desktop_core::session::OverlayPlacement;
 use noi_desktop_core::settings::{OverlayPosition, OverlayStyle};
 use tauri::{
     AppHandle, Emitter, LogicalSize, Manager, PhysicalPosition, WebviewUrl, WebviewWindow,
@@ -34,6 +35,8 @@ const MARGIN: f64 = 48.0;
 /// Test hook: every view shown is also written (JSON) to this file, so the desktop tests can
 /// read what the overlay displayed. Unset in normal use.
 const VIEW_DUMP_ENV: &str = "NOI_TEST_OVERLAY_DUMP";
+/// The overlay window's title (sway's rule for it matches it).
+const TITLE: &str = "Nói";
 
 /// How the user wants the overlay (from the settings, read at each dictation's start).
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +60,7 @@ struct Current {
 
 pub struct Overlay {
     app: AppHandle,
+    placement: OverlayPlacement,
     current: Mutex<Option<Current>>,
     limiter: Mutex<RedrawLimiter>,
     /// The last view sent: one that would look the same is not sent again.
@@ -65,9 +69,21 @@ pub struct Overlay {
 }
 
 impl Overlay {
-    pub fn new(app: &AppHandle) -> Arc<Overlay> {
+    pub fn new(app: &AppHandle, placement: OverlayPlacement) -> Arc<Overlay> {
+        #[cfg(target_os = "linux")]
+        if placement == OverlayPlacement::SwayRule
+            && let Err(error) = crate::wayland::sway::place_overlay(TITLE)
+        {
+            tracing::warn!("the overlay may take the focus under sway: {error}");
+        }
+        if placement == OverlayPlacement::None {
+            tracing::info!(
+                "no recording overlay on this Wayland desktop (it could take the focus)"
+            );
+        }
         Arc::new(Overlay {
             app: app.clone(),
+            placement,
             current: Mutex::new(None),
             limiter: Mutex::new(RedrawLimiter::default()),
             shown: Mutex::new(None),
@@ -78,7 +94,7 @@ impl Overlay {
     /// A dictation is listening: shows the overlay (unless its style is off) and redraws it
     /// until the dictation is over. `level` is the microphone's level tap.
     pub fn begin(self: &Arc<Self>, options: OverlayOptions, level: Arc<AtomicU32>) {
-        if !shows_window(options.style) {
+        if !shows_window(options.style) || self.placement == OverlayPlacement::None {
             return;
         }
         let generation = {
@@ -244,7 +260,7 @@ impl Overlay {
 
     fn build(&self) -> tauri::Result<WebviewWindow> {
         WebviewWindowBuilder::new(&self.app, LABEL, WebviewUrl::App("overlay.html".into()))
-            .title("Nói")
+            .title(TITLE)
             .inner_size(WIDTH, HEIGHT)
             .decorations(false)
             .transparent(true)

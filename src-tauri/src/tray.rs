@@ -101,6 +101,10 @@ impl Tray {
             change(&mut model);
             (before, model.clone())
         };
+        if before.status.status_line() != after.status.status_line() {
+            // What the first line says, for the logs (and the tests, where no tray is shown).
+            tracing::debug!("tray status: {}", after.status.status_line());
+        }
         let Some(tray) = self.app.tray_by_id(TRAY_ID) else {
             return;
         };

@@ -219,7 +219,29 @@ pub fn choose_backends(session: Session, caps: Capabilities) -> Backends {
     }
 }
 
+/// How the recording overlay can be shown without taking the focus (the text must go to the
+/// app the user was in, not to the overlay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayPlacement {
+    /// A window the app positions and marks unfocusable (X11, Windows, macOS).
+    Window,
+    /// sway: a `for_window` rule (by our pid) makes it floating, sticky and never focused.
+    SwayRule,
+    /// Other Wayland desktops: a plain window could be focused when it maps, and its
+    /// position cannot be chosen, so there is no overlay (the sound cues and tray remain).
+    None,
+}
+
 impl Backends {
+    /// Where the overlay can go in this session.
+    pub fn overlay_placement(&self) -> OverlayPlacement {
+        match (self.session.kind, self.focus) {
+            (SessionKind::Wayland, FocusSource::SwayIpc) => OverlayPlacement::SwayRule,
+            (SessionKind::Wayland, _) => OverlayPlacement::None,
+            _ => OverlayPlacement::Window,
+        }
+    }
+
     /// Whether keys can reach the focused window: `target_is_x11` is whether it is an X11 /
     /// XWayland window (`None`: not known).
     pub fn can_send_keys(&self, target_is_x11: Option<bool>) -> bool {
@@ -544,6 +566,22 @@ mod tests {
             choose_backends(wayland("KDE"), ipc).focus,
             FocusSource::XWaylandOnly
         );
+    }
+
+    #[test]
+    fn the_overlay_shows_where_it_cannot_take_the_focus() {
+        let ipc = Capabilities {
+            compositor_ipc: true,
+            ..NONE
+        };
+        let placement = |session, caps| choose_backends(session, caps).overlay_placement();
+        assert_eq!(
+            placement(session(&[("DISPLAY", ":0")]), NONE),
+            OverlayPlacement::Window
+        );
+        assert_eq!(placement(wayland("sway"), ipc), OverlayPlacement::SwayRule);
+        assert_eq!(placement(wayland("sway"), NONE), OverlayPlacement::None);
+        assert_eq!(placement(wayland("GNOME"), ALL), OverlayPlacement::None);
     }
 
     #[test]

@@ -8,12 +8,19 @@ use wayland_client::protocol::wl_registry;
 
 use super::{hyprland, portal, sway};
 
+/// Test hook: globals (comma-separated interface names) the probe acts as if the compositor
+/// did not offer, for the tests of desktops that lack them (sway cannot withhold a global).
+const HIDE_GLOBALS_ENV: &str = "NOI_TEST_HIDE_WAYLAND_GLOBALS";
+
 pub fn capabilities(session: &Session) -> Capabilities {
     let globals = wayland_globals().unwrap_or_else(|error| {
         tracing::warn!("could not list the compositor's globals: {error}");
         Vec::new()
     });
-    let has = |name: &str| globals.iter().any(|g| g == name);
+    let hidden = std::env::var(HIDE_GLOBALS_ENV).unwrap_or_default();
+    let has = |name: &str| {
+        globals.iter().any(|g| g == name) && !hidden.split(',').any(|h| h.trim() == name)
+    };
     let portal = portal::global_shortcuts_version();
     match &portal {
         Ok(version) => tracing::info!("GlobalShortcuts portal, version {version}"),

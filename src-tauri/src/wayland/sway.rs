@@ -111,3 +111,21 @@ pub fn set_escape(registered: bool) {
         tracing::debug!("Escape (un)binding: {error}");
     }
 }
+
+/// Makes this process's overlay window (title `title`) float, stick to every workspace, sit
+/// near the bottom and never take the focus when it maps (sway tiles and focuses new windows).
+/// One rule per command: sway splits an IPC command at its commas before `for_window` sees it.
+pub fn place_overlay(title: &str) -> Result<(), String> {
+    let criteria = format!("[pid={} title=\"^{title}$\"]", std::process::id());
+    let mut commands = vec![format!("no_focus {criteria}")];
+    for rule in [
+        "floating enable",
+        "sticky enable",
+        "border none",
+        "move position center",
+        "move down 35 ppt",
+    ] {
+        commands.push(format!("for_window {criteria} {rule}"));
+    }
+    run(&commands)
+}

@@ -593,6 +593,8 @@ pub struct Window {
     pub focused: bool,
     /// "xdg_shell" or "xwayland".
     pub shell: String,
+    /// Floating (not tiled).
+    pub floating: bool,
 }
 
 impl Window {
@@ -619,6 +621,7 @@ pub fn windows(tree: &Value) -> Vec<Window> {
                 title: node["name"].as_str().unwrap_or("").to_owned(),
                 focused: node["focused"].as_bool() == Some(true),
                 shell: node["shell"].as_str().unwrap_or("").to_owned(),
+                floating: node["type"] == "floating_con",
             });
         }
         for key in ["nodes", "floating_nodes"] {
@@ -636,7 +639,8 @@ pub fn windows(tree: &Value) -> Vec<Window> {
 /// subscription is in place, so keys pressed right after starting it could go unreported.
 pub struct BindingEvents {
     socket: UnixStream,
-    commands: Arc<Mutex<Vec<String>>>,
+    /// Each event's command and when it arrived.
+    commands: Arc<Mutex<Vec<(Instant, String)>>>,
 }
 
 /// IPC message types (sway-ipc(7)); events have the high bit set.
@@ -665,14 +669,27 @@ impl BindingEvents {
                 }
                 let event: Value = serde_json::from_slice(&payload).unwrap_or_default();
                 let command = event["binding"]["command"].as_str().unwrap_or("");
-                sink.lock().unwrap().push(command.to_owned());
+                sink.lock()
+                    .unwrap()
+                    .push((Instant::now(), command.to_owned()));
             }
         });
         BindingEvents { socket, commands }
     }
 
     pub fn commands(&self) -> Vec<String> {
-        self.commands.lock().unwrap().clone()
+        let events = self.commands.lock().unwrap();
+        events.iter().map(|(_, command)| command.clone()).collect()
+    }
+
+    /// When the last event with `command` arrived (the key's press or release as sway saw it).
+    pub fn last_at(&self, command: &str) -> Option<Instant> {
+        let events = self.commands.lock().unwrap();
+        events
+            .iter()
+            .rev()
+            .find(|(_, c)| c == command)
+            .map(|(at, _)| *at)
     }
 
     /// Waits until `count` events have arrived; all of them.
