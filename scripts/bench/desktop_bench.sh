@@ -2,7 +2,9 @@
 # The desktop benchmarks: release → text latency over 20 dictations, idle RSS and CPU with the
 # M replica, no capture stream while idle (BENCHMARKS.md "Desktop app"); the recording
 # overlay's CPU and latency cost, live vs off (BENCHMARKS.md "Recording overlay"). A name
-# (desktop_benchmark, overlay_benchmark) runs one of them. Needs ../shared/models and
+# (desktop_benchmark, overlay_benchmark, wayland_benchmark) runs one of them; wayland_benchmark
+# compares key release → text under headless sway with X11 in the same run (BENCHMARKS.md
+# "Wayland"). Needs ../shared/models and
 # the desktop test tools (scripts/test.sh installs them). Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -135,7 +135,7 @@ impl Desktop {
 
     /// What the window says about the session (Wayland: backends, advice, a missing tray).
     pub fn session_lines(&self, lang: Lang) -> Vec<String> {
-        crate::desktop_session::session_lines(&self.backends, self.has_tray, lang)
+        self.backends.lines(self.has_tray, lang)
     }
 
     /// Puts a whole new settings value in force: saves it, and carries every change out at
@@ -504,7 +504,7 @@ fn open_history(settings: &Settings) -> Option<History> {
 
 fn initial_tray(settings: &Settings, backends: &Backends) -> TrayModel {
     let lang = Lang::for_choice(settings.general.language);
-    let session_lines = crate::desktop_session::session_lines(backends, true, lang);
+    let session_lines = backends.lines(true, lang);
     TrayModel {
         status: TrayStatus {
             indicator: Indicator::Idle,

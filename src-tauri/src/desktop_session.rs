@@ -59,22 +59,3 @@ fn status_notifier_watcher() -> bool {
 fn status_notifier_watcher() -> bool {
     true
 }
-
-/// The lines the tray and the settings window show about the session (Wayland only): the
-/// backends, what to do about a missing one, and a missing tray.
-pub fn session_lines(backends: &Backends, tray: bool, lang: Lang) -> Vec<String> {
-    if backends.session.kind != SessionKind::Wayland {
-        return Vec::new();
-    }
-    let mut lines = vec![backends.summary(lang)];
-    lines.extend(backends.advice(lang));
-    if !tray {
-        lines.push(match lang {
-            Lang::En => "No tray on this desktop: on GNOME install the AppIndicator extension;                          on sway run a bar with a tray (swaybar, waybar). The hotkey works without it."
-                .to_owned(),
-            Lang::Vi => "Môi trường này không có khay hệ thống: trên GNOME hãy cài tiện ích                          AppIndicator; trên sway hãy chạy thanh có khay (swaybar, waybar). Phím tắt vẫn                          hoạt động."
-                .to_owned(),
-        });
-    }
-    lines
-}

@@ -53,7 +53,7 @@ impl Hotkeys {
     pub fn new(app: &AppHandle, events: Sender<Event>, route: HotkeyBackend) -> Hotkeys {
         #[cfg(target_os = "linux")]
         if route == HotkeyBackend::SwayBinding
-            && let Err(error) = crate::wayland::sway::listen(events.clone())
+            && let Err(error) = crate::wayland::sway::listen(forward_to(events.clone()))
         {
             tracing::warn!("cannot hear sway's bindings: {error}");
         }
@@ -85,7 +85,7 @@ impl Hotkeys {
             HotkeyBackend::Grab => Registered::Grab(self.grab(accelerator)?),
             #[cfg(target_os = "linux")]
             HotkeyBackend::Portal => {
-                let bound = crate::wayland::portal::bind(accelerator, self.events.clone())
+                let bound = crate::wayland::portal::bind(accelerator, forward_to(self.sender()))
                     .map_err(unavailable)?;
                 tracing::info!("the portal bound the hotkey as \"{}\"", bound.trigger);
                 Registered::Portal {
@@ -233,6 +233,11 @@ impl Registered {
             } => current == accelerator,
         }
     }
+}
+
+/// A hotkey message's way onto the loop's channel; false once the loop is gone.
+fn forward_to(events: Sender<Event>) -> impl Fn(Message) -> bool + Send + 'static {
+    move |message| events.send(Event::Coordinator(message)).is_ok()
 }
 
 /// This program's path, for bindings that run it (`noi-desktop --start`).

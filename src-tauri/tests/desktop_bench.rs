@@ -10,6 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::wayland::WaylandDesktop;
 use support::{
     App, Desktop, M_REPLICA, cpu_seconds, replica, rss_mib, test_audio, tree_cpu_seconds,
 };
@@ -157,5 +158,71 @@ fn overlay_benchmark() {
         mean("live", &|r| r.2.as_secs_f64() * 1e3) - mean("off", &|r| r.2.as_secs_f64() * 1e3);
     println!(
         "live − off: CPU {cpu_delta:+.1} percentage points, release → text {latency_delta:+.0} ms"
+    );
+}
+
+/// Key release → text under Wayland vs X11 (issue 13, BENCHMARKS.md "Wayland"): the same app,
+/// model and clips in a headless sway session (hotkey through sway's IPC bindings, Ctrl+V
+/// through the virtual keyboard into a native GTK entry) and in the Xvfb session (XGrabKey,
+/// XTest), both running at once and measured in alternating blocks of 5, 20 dictations each.
+#[test]
+#[ignore = "benchmark: scripts/bench/desktop_bench.sh wayland_benchmark"]
+fn wayland_benchmark() {
+    let Some(model) = replica(M_REPLICA) else {
+        return;
+    };
+    let (Some(mut x11), Some(mut wayland)) = (Desktop::start(), WaylandDesktop::start()) else {
+        return;
+    };
+    let clips: Vec<_> = (1..=10)
+        .filter_map(|i| test_audio(&format!("vi_{i:02}.wav")))
+        .collect();
+    let x11_app = App::start(&x11, SETTINGS, &model);
+    let wayland_app = App::start(&wayland, SETTINGS, &model);
+    let x11_target = x11.text_target("noi-bench-x11");
+    let wayland_target = wayland.spawn_text_target("noi-bench-wayland");
+    let bindings = wayland.subscribe_bindings();
+    std::thread::sleep(Duration::from_secs(3));
+
+    let (mut on_x11, mut on_wayland) = (Vec::new(), Vec::new());
+    for block in 0..4 {
+        for i in 0..5 {
+            let clip = &clips[(block * 5 + i) % clips.len()];
+            x11.set_clipboard("bench");
+            on_x11.push(dictate(&x11, &x11_app, &x11_target, clip, &mut || {}).latency);
+            std::thread::sleep(Duration::from_millis(700));
+        }
+        for i in 0..5 {
+            let clip = &clips[(block * 5 + i) % clips.len()];
+            wayland.set_clipboard("bench");
+            let dictation =
+                wayland.dictate(&wayland_app, &bindings, &wayland_target, clip, &mut || {});
+            on_wayland.push(dictation.latency);
+            wayland_app.wait_state("idle", Duration::from_secs(10));
+            // Clear the entry (Ctrl+A, BackSpace; a spare key after: see support/wayland.rs).
+            wayland.shortcut(&["ctrl"], "a");
+            wayland.wtype(&["-k", "BackSpace"]);
+            std::thread::sleep(Duration::from_millis(700));
+        }
+    }
+    let summary = |latencies: &mut Vec<Duration>| {
+        latencies.sort();
+        let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+        (
+            pick(0.5).as_secs_f64() * 1e3,
+            pick(0.95).as_secs_f64() * 1e3,
+        )
+    };
+    let (x11_p50, x11_p95) = summary(&mut on_x11);
+    let (wl_p50, wl_p95) = summary(&mut on_wayland);
+    println!("wayland benchmark ({M_REPLICA}, 2 threads, paste mode, 20 dictations each)");
+    println!("X11 (Xvfb, XGrabKey, XTest): p50 {x11_p50:.0} ms, p95 {x11_p95:.0} ms");
+    println!(
+        "Wayland (sway, IPC bindings, virtual keyboard): p50 {wl_p50:.0} ms, p95 {wl_p95:.0} ms"
+    );
+    println!(
+        "Wayland − X11: p50 {:+.0} ms, p95 {:+.0} ms (target: within 50 ms)",
+        wl_p50 - x11_p50,
+        wl_p95 - x11_p95
     );
 }

@@ -10,12 +10,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use noi_desktop_core::desktop_shortcut::{SWAY_PRESS_COMMAND, SWAY_RELEASE_COMMAND};
 use noi_desktop_core::history::{Delivery, History};
-use support::wayland::{BindingEvents, WaylandDesktop, windows};
+use support::wayland::{WaylandDesktop, clip_duration, windows};
 use support::{App, TextTarget, exclusive, test_audio, tiny_model};
 
 fn settings(mode: &str) -> String {
@@ -27,72 +26,6 @@ fn settings(mode: &str) -> String {
 
 fn history(desktop: &WaylandDesktop) -> History {
     History::open(desktop.dir.path().join("data/history.sqlite3")).unwrap()
-}
-
-/// The clip's length from its WAV header (16-bit mono PCM, 44-byte header).
-fn clip_duration(clip: &Path) -> Duration {
-    let bytes = std::fs::metadata(clip).unwrap().len().saturating_sub(44);
-    let rate = {
-        let header = std::fs::read(clip).unwrap();
-        u32::from_le_bytes(header[24..28].try_into().unwrap())
-    };
-    Duration::from_secs_f64(bytes as f64 / 2.0 / f64::from(rate))
-}
-
-/// What one dictation gave.
-pub struct Dictation {
-    /// From the key's release (sway's release event) to the target's text changing.
-    pub latency: Duration,
-    pub text: String,
-}
-
-/// Holds Ctrl+Alt+Space (one wtype process: press, hold, release, as one keyboard does),
-/// plays `clip` once recording, and waits for `target` to change after the release.
-pub fn dictate(
-    desktop: &WaylandDesktop,
-    app: &App,
-    bindings: &BindingEvents,
-    target: &TextTarget,
-    clip: &Path,
-) -> Dictation {
-    let before = target.text();
-    let presses = bindings.commands().len();
-    // Long enough for the microphone to open, the clip to play and a breath after it.
-    let hold = clip_duration(clip) + Duration::from_millis(2500);
-    let mut keys: Child = desktop
-        .command("wtype")
-        .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
-        .arg(hold.as_millis().to_string())
-        .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
-        .spawn()
-        .expect("wtype");
-    app.wait_state("recording", Duration::from_secs(5));
-    desktop.play(clip);
-    assert_overlay_floats_unfocused(desktop, target);
-    assert!(keys.wait().unwrap().success(), "wtype");
-    bindings.wait_for(presses + 2, Duration::from_secs(5));
-    let released = bindings
-        .last_at(SWAY_RELEASE_COMMAND)
-        .expect("sway reported the release");
-    let deadline = released + Duration::from_secs(10);
-    loop {
-        let text = target.text();
-        if text != before {
-            let latency = released.elapsed();
-            // Let a paste that arrives in pieces settle.
-            std::thread::sleep(Duration::from_millis(50));
-            return Dictation {
-                latency,
-                text: target.text(),
-            };
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing reached the target; log:\n{}",
-            app.log()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// While recording, the overlay ("Nói") floats and the target keeps the focus (sway tiles
@@ -127,7 +60,13 @@ fn assert_sway_backends(app: &App) {
     );
     // The probe asked the real portal frontend (D-Bus activated), which has no GlobalShortcuts
     // in Debian 12 (xdg-desktop-portal 1.16).
-    assert!(log.contains("no GlobalShortcuts portal"), "{log}");
+    assert!(
+        log.contains(
+            "no GlobalShortcuts portal: A portal frontend implementing \
+             `org.freedesktop.portal.GlobalShortcuts` was not found"
+        ),
+        "{log}"
+    );
     assert!(log.contains("registered (SwayBinding)"), "{log}");
 }
 
@@ -139,12 +78,23 @@ fn the_sway_hotkey_pastes_into_a_native_entry_and_an_xwayland_xterm() {
     };
     let app = App::start(&desktop, &settings("paste"), &tiny_model());
     assert_sway_backends(&app);
+    // No tray host in this session: the settings window opens at start, a native Wayland
+    // window (xdg_shell, not XWayland).
+    support::wait_for("the settings window", Duration::from_secs(15), || {
+        let tree: serde_json::Value =
+            serde_json::from_str(&desktop.swaymsg(&["-t", "get_tree"])).unwrap();
+        windows(&tree)
+            .iter()
+            .any(|w| w.title == "Nói — Settings" && w.shell == "xdg_shell")
+    });
     let bindings = desktop.subscribe_bindings();
 
     // A native Wayland GTK entry: Ctrl+V through the virtual keyboard.
     let entry = desktop.spawn_text_target("noi-wayland-entry");
     desktop.set_clipboard("what the user had copied");
-    let dictation = dictate(&desktop, &app, &bindings, &entry, &clip);
+    let dictation = desktop.dictate(&app, &bindings, &entry, &clip, &mut || {
+        assert_overlay_floats_unfocused(&desktop, &entry)
+    });
     app.wait_state("idle", Duration::from_secs(5));
     let last = history(&desktop).last().unwrap().expect("saved to history");
     assert!(!last.text.trim().is_empty(), "empty transcript");
@@ -164,7 +114,9 @@ fn the_sway_hotkey_pastes_into_a_native_entry_and_an_xwayland_xterm() {
     // An xterm under XWayland: Shift+Insert with the text on PRIMARY, bridged by sway.
     let xterm = desktop.spawn_xterm("noi-wayland-xterm");
     desktop.set_clipboard("the user's clipboard");
-    let dictation = dictate(&desktop, &app, &bindings, &xterm, &clip);
+    let dictation = desktop.dictate(&app, &bindings, &xterm, &clip, &mut || {
+        assert_overlay_floats_unfocused(&desktop, &xterm)
+    });
     app.wait_state("idle", Duration::from_secs(10));
     let last = history(&desktop).last().unwrap().expect("saved to history");
     support::wait_for("the whole text in xterm", Duration::from_secs(5), || {
@@ -192,7 +144,9 @@ fn type_mode_types_unicode_through_the_virtual_keyboard() {
     let bindings = desktop.subscribe_bindings();
     let entry = desktop.spawn_text_target("noi-wayland-type");
     desktop.set_clipboard("untouched");
-    let dictation = dictate(&desktop, &app, &bindings, &entry, &clip);
+    let dictation = desktop.dictate(&app, &bindings, &entry, &clip, &mut || {
+        assert_overlay_floats_unfocused(&desktop, &entry)
+    });
     app.wait_state("idle", Duration::from_secs(10));
     let last = history(&desktop).last().unwrap().expect("saved to history");
     support::wait_for("the whole text typed", Duration::from_secs(10), || {

@@ -263,6 +263,29 @@ impl Backends {
         )
     }
 
+    /// What the tray and the settings window show about the session (Wayland only): the
+    /// backends, what to do about a missing one, and a missing tray (`tray`: a tray host runs).
+    pub fn lines(&self, tray: bool, lang: Lang) -> Vec<String> {
+        if self.session.kind != SessionKind::Wayland {
+            return Vec::new();
+        }
+        let mut lines = vec![self.summary(lang)];
+        lines.extend(self.advice(lang));
+        if !tray {
+            lines.push(match lang {
+                Lang::En => "No tray on this desktop: on GNOME install the AppIndicator \
+                             extension; on sway run a bar with a tray (swaybar, waybar). The \
+                             hotkey works without it."
+                    .to_owned(),
+                Lang::Vi => "Môi trường này không có khay hệ thống: trên GNOME hãy cài tiện ích \
+                             AppIndicator; trên sway hãy chạy thanh có khay (swaybar, waybar). \
+                             Phím tắt vẫn hoạt động."
+                    .to_owned(),
+            });
+        }
+        lines
+    }
+
     /// One line for the tray and the settings window: the session and the backends in use.
     pub fn summary(&self, lang: Lang) -> String {
         let session = match (self.session.kind, lang) {
@@ -582,6 +605,19 @@ mod tests {
         assert_eq!(placement(wayland("sway"), ipc), OverlayPlacement::SwayRule);
         assert_eq!(placement(wayland("sway"), NONE), OverlayPlacement::None);
         assert_eq!(placement(wayland("GNOME"), ALL), OverlayPlacement::None);
+    }
+
+    #[test]
+    fn the_session_lines_are_for_wayland_and_name_a_missing_tray() {
+        let x11 = choose_backends(session(&[("DISPLAY", ":0")]), NONE);
+        assert!(x11.lines(false, Lang::En).is_empty());
+        let sway = choose_backends(wayland("sway"), ALL);
+        assert_eq!(sway.lines(true, Lang::En).len(), 1);
+        let lines = sway.lines(false, Lang::Vi);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].contains("AppIndicator"));
+        let gnome = choose_backends(wayland("GNOME"), NONE);
+        assert_eq!(gnome.lines(false, Lang::En).len(), 4);
     }
 
     #[test]

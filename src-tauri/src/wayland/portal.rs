@@ -1,7 +1,6 @@
 //! xdg-desktop-portal's GlobalShortcuts: the hotkey offered to the portal, which asks the user
 //! and answers with the trigger it bound; Activated / Deactivated are the press and release.
 
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use ashpd::desktop::global_shortcuts::{GlobalShortcuts, NewShortcut};
@@ -9,8 +8,6 @@ use futures_util::StreamExt;
 use noi_desktop_core::coordinator::Message;
 use noi_desktop_core::desktop_shortcut::portal_trigger;
 use noi_desktop_core::hotkey::Accelerator;
-
-use crate::core::Event;
 
 /// The shortcut's id in the portal's session.
 const SHORTCUT_ID: &str = "dictate";
@@ -52,7 +49,10 @@ impl Drop for PortalHotkey {
 
 /// Offers `accelerator` to the portal and forwards its presses and releases, on a thread that
 /// holds the session. Returns once the portal has answered the binding.
-pub fn bind(accelerator: &Accelerator, events: Sender<Event>) -> Result<PortalHotkey, String> {
+pub fn bind(
+    accelerator: &Accelerator,
+    deliver: impl Fn(Message) -> bool + Send + 'static,
+) -> Result<PortalHotkey, String> {
     let trigger = portal_trigger(accelerator);
     let (answer_tx, answer_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
@@ -66,7 +66,7 @@ pub fn bind(accelerator: &Accelerator, events: Sender<Event>) -> Result<PortalHo
                     return;
                 }
             };
-            runtime.block_on(hold_session(trigger, events, answer_tx, stop_rx));
+            runtime.block_on(hold_session(trigger, deliver, answer_tx, stop_rx));
         })
         .map_err(|e| e.to_string())?;
     // The portal may show the user a dialog; give them time to answer it.
@@ -81,7 +81,7 @@ pub fn bind(accelerator: &Accelerator, events: Sender<Event>) -> Result<PortalHo
 
 async fn hold_session(
     trigger: String,
-    events: Sender<Event>,
+    deliver: impl Fn(Message) -> bool,
     answer: std::sync::mpsc::Sender<Result<String, String>>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -124,7 +124,7 @@ async fn hold_session(
             else => break,
         };
         if let Some(message) = message
-            && events.send(Event::Coordinator(message)).is_err()
+            && !deliver(message)
         {
             break;
         }

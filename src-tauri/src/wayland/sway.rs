@@ -1,7 +1,6 @@
 //! sway's IPC (`$SWAYSOCK`): the hotkey as a pair of bindings whose press and release come
 //! back as `binding` events, and the focused window's app id (terminal or not; X11 or not).
 
-use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use noi_desktop_core::coordinator::Message;
@@ -11,7 +10,6 @@ use noi_desktop_core::desktop_shortcut::{
 use noi_desktop_core::hotkey::Accelerator;
 use swayipc::{Connection, Event as SwayEvent, EventType, ShellType};
 
-use crate::core::Event;
 use crate::x11_probe::FocusedWindow;
 
 /// Whether sway's socket is set and answers (without `SWAYSOCK`, swayipc would start `sway
@@ -46,9 +44,9 @@ pub fn unbind(accelerator: &Accelerator) {
     }
 }
 
-/// Forwards the bindings' presses and releases to the coordinator, on its own thread, for the
-/// app's life (the socket closes with sway).
-pub fn listen(events: Sender<Event>) -> Result<(), String> {
+/// Hands the bindings' presses and releases (and Escape) to `deliver`, on its own thread, for
+/// the app's life (the socket closes with sway); `deliver` answers false to stop.
+pub fn listen(deliver: impl Fn(Message) -> bool + Send + 'static) -> Result<(), String> {
     let stream = Connection::new()
         .and_then(|c| c.subscribe([EventType::Binding]))
         .map_err(|e| e.to_string())?;
@@ -66,7 +64,7 @@ pub fn listen(events: Sender<Event>) -> Result<(), String> {
                     ESCAPE_COMMAND => Message::Escape,
                     _ => continue,
                 };
-                if events.send(Event::Coordinator(message)).is_err() {
+                if !deliver(message) {
                     break;
                 }
             }

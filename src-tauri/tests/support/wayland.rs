@@ -869,3 +869,74 @@ fn others_can_enter(dir: &Path) -> bool {
     dir.ancestors()
         .all(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
+
+/// The clip's length from its WAV header (16-bit mono PCM, 44-byte header).
+pub fn clip_duration(clip: &Path) -> Duration {
+    let header = std::fs::read(clip).unwrap();
+    let rate = u32::from_le_bytes(header[24..28].try_into().unwrap());
+    let bytes = header.len().saturating_sub(44);
+    Duration::from_secs_f64(bytes as f64 / 2.0 / f64::from(rate))
+}
+
+/// What one dictation gave.
+pub struct Dictation {
+    /// From the key's release (sway's release event) to the target's text changing.
+    pub latency: Duration,
+    pub text: String,
+}
+
+impl WaylandDesktop {
+    /// Holds Ctrl+Alt+Space (one wtype process: press, hold, release, as one keyboard does:
+    /// sway tracks keys per keyboard), plays `clip` once the app records, calls
+    /// `while_recording`, and waits for `target` to change after sway reports the release.
+    pub fn dictate(
+        &self,
+        app: &super::App,
+        bindings: &BindingEvents,
+        target: &TextTarget,
+        clip: &Path,
+        while_recording: &mut dyn FnMut(),
+    ) -> Dictation {
+        let before = target.text();
+        let events = bindings.commands().len();
+        // Long enough for the microphone to open, the clip to play and a breath after it.
+        let hold = clip_duration(clip) + Duration::from_millis(2500);
+        let mut keys = self
+            .command("wtype")
+            .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
+            .arg(hold.as_millis().to_string())
+            .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
+            .spawn()
+            .expect("wtype");
+        app.wait_state("recording", Duration::from_secs(5));
+        self.play(clip);
+        while_recording();
+        assert!(keys.wait().unwrap().success(), "wtype");
+        bindings.wait_for(events + 2, Duration::from_secs(5));
+        let released = bindings
+            .last_at(SWAY_RELEASE)
+            .expect("sway reported the release");
+        let deadline = released + Duration::from_secs(10);
+        loop {
+            let text = target.text();
+            if text != before {
+                let latency = released.elapsed();
+                // Let a paste that arrives in pieces settle.
+                std::thread::sleep(Duration::from_millis(50));
+                return Dictation {
+                    latency,
+                    text: target.text(),
+                };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing reached the target; log:\n{}",
+                app.log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// The command of the app's release binding (noi_desktop_core::desktop_shortcut).
+const SWAY_RELEASE: &str = "nop noi-desktop hotkey-release";
