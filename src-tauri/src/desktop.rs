@@ -412,11 +412,14 @@ impl Desktop {
             tracing::error!("hotkey: {problem}");
         }
         self.tray.update(|m| {
-            m.status.hotkey = accelerator.to_string();
+            m.status.hotkey = match &result {
+                Ok(described) => described.clone(),
+                Err(_) => accelerator.to_string(),
+            };
             m.status.hotkey_error = result.as_ref().err().map(ToString::to_string);
             m.status.hotkey_paused = false;
         });
-        result
+        result.map(|_| ())
     }
 
     /// The hotkey recorder listens (the hotkey is let go, so the current combination can be
@@ -439,6 +442,7 @@ impl Desktop {
         }
         self.hotkeys
             .set_hotkey(&self.core.settings().hotkey.accelerator)
+            .map(|_| ())
     }
 
     fn sync_autostart(&self, wanted: bool) {

@@ -40,8 +40,9 @@ enum Registered {
     #[cfg(target_os = "linux")]
     Portal {
         accelerator: Accelerator,
-        /// Held for its session: dropping it closes the portal session.
-        _session: crate::wayland::portal::PortalHotkey,
+        /// Held for its session (dropping it closes the portal session); it also holds the
+        /// portal's description of the trigger.
+        session: crate::wayland::portal::PortalHotkey,
     },
     /// Bound through the compositor's IPC (sway, Hyprland); removed by the same route.
     Compositor(Accelerator),
@@ -68,14 +69,13 @@ impl Hotkeys {
     }
 
     /// Registers `accelerator` in place of the current hotkey. On failure the old one is
-    /// kept registered and the error (for the tray and settings) returned.
-    pub fn set_hotkey(&self, accelerator: &Accelerator) -> Result<(), Problem> {
+    /// kept registered and the error (for the tray and settings) returned. The answer is what
+    /// the hotkey is to be called: the portal's own description of the trigger it bound (the
+    /// user may have chosen another key in its dialog), else the accelerator.
+    pub fn set_hotkey(&self, accelerator: &Accelerator) -> Result<String, Problem> {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if current
-            .as_ref()
-            .is_some_and(|r| r.accelerator_is(accelerator))
-        {
-            return Ok(());
+        if let Some(registered) = current.as_ref().filter(|r| r.accelerator_is(accelerator)) {
+            return Ok(registered.described(accelerator));
         }
         let unavailable = |detail: String| Problem::HotkeyUnavailable {
             combo: accelerator.to_string(),
@@ -90,7 +90,7 @@ impl Hotkeys {
                 tracing::info!("the portal bound the hotkey as \"{}\"", bound.trigger);
                 Registered::Portal {
                     accelerator: *accelerator,
-                    _session: bound,
+                    session: bound,
                 }
             }
             #[cfg(target_os = "linux")]
@@ -123,11 +123,12 @@ impl Hotkeys {
             }
             _ => Registered::External(*accelerator),
         };
+        let described = registered.described(accelerator);
         if let Some(Registered::Grab(old)) = current.replace(registered) {
             let _ = self.app.global_shortcut().unregister(old);
         }
         tracing::info!("hotkey {accelerator} registered ({:?})", self.route);
-        Ok(())
+        Ok(described)
     }
 
     /// "Add desktop shortcut": GNOME's custom keybinding or KDE's service shortcut running
@@ -218,6 +219,17 @@ impl Hotkeys {
 }
 
 impl Registered {
+    /// The name to show for the hotkey: the portal's description when it gave one.
+    fn described(&self, accelerator: &Accelerator) -> String {
+        match self {
+            #[cfg(target_os = "linux")]
+            Registered::Portal { session, .. } if !session.trigger.is_empty() => {
+                session.trigger.clone()
+            }
+            _ => accelerator.to_string(),
+        }
+    }
+
     fn accelerator_is(&self, accelerator: &Accelerator) -> bool {
         match self {
             Registered::Grab(shortcut) => {
