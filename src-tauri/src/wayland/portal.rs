@@ -11,6 +11,9 @@ use noi_desktop_core::hotkey::Accelerator;
 
 /// The shortcut's id in the portal's session.
 const SHORTCUT_ID: &str = "dictate";
+/// Why a portal that answered with no shortcut leaves the app without a hotkey.
+const NOTHING_BOUND: &str = "the desktop portal bound no key to the shortcut; set one for Nói \
+     in the desktop's shortcut settings, or bind a key to `noi-desktop --toggle`";
 /// How long the probe waits for the portal to answer (it may be D-Bus activated).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -20,11 +23,19 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// The portal on a connection of this runtime's own. Not ashpd's shared connection: zbus runs
+/// a connection's reader on the tokio runtime it was made in, and the probe's runtime is gone
+/// by the time the hotkey is bound on another.
+async fn global_shortcuts() -> Result<GlobalShortcuts, ashpd::Error> {
+    let connection = zbus::Connection::session().await?;
+    GlobalShortcuts::with_connection(connection).await
+}
+
 /// Whether the session's portal has the GlobalShortcuts interface (and which version).
 pub fn global_shortcuts_version() -> Result<u32, String> {
     let runtime = runtime().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        match tokio::time::timeout(PROBE_TIMEOUT, GlobalShortcuts::new()).await {
+        match tokio::time::timeout(PROBE_TIMEOUT, global_shortcuts()).await {
             Ok(Ok(portal)) => Ok(portal.version()),
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err("the portal did not answer".to_owned()),
@@ -86,7 +97,7 @@ async fn hold_session(
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let session = async {
-        let portal = GlobalShortcuts::new().await?;
+        let portal = global_shortcuts().await?;
         let session = portal.create_session(Default::default()).await?;
         let shortcut =
             NewShortcut::new(SHORTCUT_ID, "Nói: dictate").preferred_trigger(Some(trigger.as_str()));
@@ -98,8 +109,7 @@ async fn hold_session(
             .shortcuts()
             .iter()
             .find(|s| s.id() == SHORTCUT_ID)
-            .map(|s| s.trigger_description().to_owned())
-            .unwrap_or_default();
+            .map(|s| s.trigger_description().to_owned());
         let activated = portal.receive_activated().await?;
         let deactivated = portal.receive_deactivated().await?;
         Ok::<_, ashpd::Error>((portal, session, described, activated, deactivated))
@@ -110,6 +120,13 @@ async fn hold_session(
             let _ = answer.send(Err(error.to_string()));
             return;
         }
+    };
+    // A portal that binds nothing gives no key events at all: say so rather than show a
+    // hotkey that does nothing (Plasma 5.27 answers so for an app without a desktop app id).
+    let Some(described) = described else {
+        let _ = answer.send(Err(NOTHING_BOUND.to_owned()));
+        let _ = session.close().await;
+        return;
     };
     let _ = answer.send(Ok(described));
     let mut activated = std::pin::pin!(activated);
