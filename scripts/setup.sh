@@ -113,7 +113,7 @@ ensure_desktop_build_deps() {
 # (single instance), xdotool/xclip/xwininfo, ImageMagick for screenshots, a GTK entry
 # (python3-gi) to dictate into, and xterm/urxvt (terminals that paste only the PRIMARY
 # selection). The Wayland tests add a headless sway with XWayland, wtype (virtual keyboard),
-# wl-clipboard (wl-copy/wl-paste), xhost (x11-xserver-utils: lets root into XWayland), and
+# wl-clipboard (wl-copy/wl-paste), foot (a native Wayland terminal), xhost (x11-xserver-utils: lets root into XWayland), and
 # the xdg-desktop-portal frontend with its wlroots and KDE backends and KDE's global-shortcut
 # daemon (kglobalaccel5: libkf5globalaccel-bin): a real GlobalShortcuts portal for the app's
 # portal client to talk to.
@@ -122,5 +122,5 @@ ensure_desktop_test_tools() {
         pulseaudio pulseaudio-utils libasound2-plugins python3-gi gir1.2-gtk-3.0 \
         fonts-dejavu-core adwaita-icon-theme webkit2gtk-driver xterm rxvt-unicode \
         sway xwayland wtype wl-clipboard x11-xserver-utils xdg-desktop-portal \
-        xdg-desktop-portal-wlr xdg-desktop-portal-kde libkf5globalaccel-bin
+        xdg-desktop-portal-wlr xdg-desktop-portal-kde libkf5globalaccel-bin foot
 }

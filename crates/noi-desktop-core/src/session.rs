@@ -159,8 +159,9 @@ pub struct Backends {
     pub focus: FocusSource,
 }
 
-/// The best backend of each kind this session offers (the order: portal first, then
-/// the compositor's own way; paste keys through the virtual keyboard, XTest only for XWayland).
+/// The best backend of each kind this session offers (the portal first, then the compositor's
+/// own way, except on sway, whose bindings come first; paste keys through the virtual
+/// keyboard, XTest only for XWayland).
 pub fn choose_backends(session: Session, caps: Capabilities) -> Backends {
     if session.kind != SessionKind::Wayland {
         return Backends {
@@ -176,10 +177,13 @@ pub fn choose_backends(session: Session, caps: Capabilities) -> Backends {
         };
     }
     let ipc = |family| session.desktop == family && caps.compositor_ipc;
-    let hotkey = if caps.global_shortcuts_portal {
-        HotkeyBackend::Portal
-    } else if ipc(DesktopFamily::Sway) {
+    // sway first: no portal implements GlobalShortcuts for sway (xdg-desktop-portal-wlr does
+    // not), so one that answers there is another desktop's backend (KDE's, when installed),
+    // which may bind nothing; sway's own bindings always work and give press and release.
+    let hotkey = if ipc(DesktopFamily::Sway) {
         HotkeyBackend::SwayBinding
+    } else if caps.global_shortcuts_portal {
+        HotkeyBackend::Portal
     } else if ipc(DesktopFamily::Hyprland) {
         HotkeyBackend::HyprlandBinding
     } else if matches!(session.desktop, DesktopFamily::Gnome | DesktopFamily::Kde) {
@@ -496,8 +500,20 @@ mod tests {
     }
 
     #[test]
-    fn the_portal_comes_first_wherever_it_answers() {
-        for desktop in ["KDE", "GNOME", "Hyprland", "sway", "river"] {
+    fn the_portal_comes_first_wherever_it_answers_but_on_sway() {
+        assert_eq!(
+            choose_backends(wayland("sway"), ALL).hotkey,
+            HotkeyBackend::SwayBinding
+        );
+        let no_ipc = Capabilities {
+            compositor_ipc: false,
+            ..ALL
+        };
+        assert_eq!(
+            choose_backends(wayland("sway"), no_ipc).hotkey,
+            HotkeyBackend::Portal
+        );
+        for desktop in ["KDE", "GNOME", "Hyprland", "river"] {
             assert_eq!(
                 choose_backends(wayland(desktop), ALL).hotkey,
                 HotkeyBackend::Portal,

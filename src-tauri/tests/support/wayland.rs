@@ -425,6 +425,29 @@ impl WaylandDesktop {
         target
     }
 
+    /// foot, a native Wayland terminal (app_id "foot"), whose shell copies every byte typed or
+    /// pasted into it, as it arrives (raw mode), to a file; focused.
+    pub fn spawn_foot(&mut self, title: &str) -> TextTarget {
+        let out = self.dir.path().join(format!("{title}.txt"));
+        std::fs::write(&out, "").unwrap();
+        let copy = format!("stty raw -echo; exec cat > '{}'", out.display());
+        let child = self
+            .command("foot")
+            .args(["--title", title, "sh", "-c", &copy])
+            .env("LC_ALL", "C.UTF-8")
+            .spawn()
+            .expect("start foot");
+        let target = TextTarget {
+            child,
+            out,
+            title: title.to_owned(),
+        };
+        self.wait_for_window(title);
+        std::thread::sleep(Duration::from_millis(500));
+        self.focus_title(title);
+        target
+    }
+
     /// `wtype ARGS` into the focused window, then waits until the client may have handled the
     /// keys (a later keymap must not replace this one first: see the module's doc).
     pub fn wtype(&self, args: &[&str]) {
