@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use noi_desktop_core::desktop_shortcut::{SWAY_PRESS_COMMAND, SWAY_RELEASE_COMMAND};
 use noi_desktop_core::history::{Delivery, History};
-use support::wayland::{WaylandDesktop, clip_duration, windows};
+use support::wayland::{WaylandDesktop, windows};
 use support::{App, TextTarget, exclusive, test_audio, tiny_model};
 
 fn settings(mode: &str) -> String {
@@ -209,19 +209,7 @@ fn without_a_keystroke_backend_the_text_is_copied_and_the_user_told() {
     );
     let bindings = desktop.subscribe_bindings();
     let entry = desktop.spawn_text_target("noi-wayland-copy");
-    let before = bindings.commands().len();
-    let hold = clip_duration(&clip) + Duration::from_millis(2500);
-    let mut keys = desktop
-        .command("wtype")
-        .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
-        .arg(hold.as_millis().to_string())
-        .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
-        .spawn()
-        .unwrap();
-    app.wait_state("recording", Duration::from_secs(5));
-    desktop.play(&clip);
-    assert!(keys.wait().unwrap().success());
-    bindings.wait_for(before + 2, Duration::from_secs(5));
+    desktop.speak_holding_the_hotkey(&app, &bindings, &clip, &mut || {});
     app.wait_state("idle", Duration::from_secs(10));
 
     let last = history(&desktop).last().unwrap().expect("saved to history");

@@ -66,43 +66,50 @@ fn named_keysym(key: NamedKey) -> &'static str {
     }
 }
 
-/// The trigger offered to the GlobalShortcuts portal (the XDG shortcuts format: `CTRL+ALT+space`,
-/// Super is `LOGO`).
-pub fn portal_trigger(accelerator: &Accelerator) -> String {
+/// `accelerator` in one desktop's spelling: its names for Ctrl, Alt, Shift and Super (in that
+/// order), a separator, then the key as `key` names it.
+fn spell(
+    accelerator: &Accelerator,
+    names: [&str; 4],
+    separator: &str,
+    key: impl Fn(Key) -> String,
+) -> String {
     let mut parts: Vec<String> = accelerator
         .modifiers
         .iter()
         .map(|m| {
             match m {
-                Modifier::Ctrl => "CTRL",
-                Modifier::Alt => "ALT",
-                Modifier::Shift => "SHIFT",
-                Modifier::Super => "LOGO",
+                Modifier::Ctrl => names[0],
+                Modifier::Alt => names[1],
+                Modifier::Shift => names[2],
+                Modifier::Super => names[3],
             }
             .to_owned()
         })
         .collect();
-    parts.push(keysym_name(accelerator.key));
-    parts.join("+")
+    parts.push(key(accelerator.key));
+    parts.join(separator)
+}
+
+/// The trigger offered to the GlobalShortcuts portal (the XDG shortcuts format: `CTRL+ALT+space`,
+/// Super is `LOGO`).
+pub fn portal_trigger(accelerator: &Accelerator) -> String {
+    spell(
+        accelerator,
+        ["CTRL", "ALT", "SHIFT", "LOGO"],
+        "+",
+        keysym_name,
+    )
 }
 
 /// sway's combo: `Ctrl+Mod1+space` (Alt is Mod1, Super is Mod4).
 pub fn sway_combo(accelerator: &Accelerator) -> String {
-    let mut parts: Vec<String> = accelerator
-        .modifiers
-        .iter()
-        .map(|m| {
-            match m {
-                Modifier::Ctrl => "Ctrl",
-                Modifier::Alt => "Mod1",
-                Modifier::Shift => "Shift",
-                Modifier::Super => "Mod4",
-            }
-            .to_owned()
-        })
-        .collect();
-    parts.push(keysym_name(accelerator.key));
-    parts.join("+")
+    spell(
+        accelerator,
+        ["Ctrl", "Mod1", "Shift", "Mod4"],
+        "+",
+        keysym_name,
+    )
 }
 
 /// sway IPC commands that bind the hotkey's press and release to the app's `nop` markers.
@@ -133,17 +140,10 @@ pub fn sway_config_line(accelerator: &Accelerator, exe: &str) -> String {
 
 /// Hyprland's modifier list and key: `CTRL ALT`, `space`.
 fn hyprland_mods_key(accelerator: &Accelerator) -> (String, String) {
-    let mods: Vec<&str> = accelerator
-        .modifiers
-        .iter()
-        .map(|m| match m {
-            Modifier::Ctrl => "CTRL",
-            Modifier::Alt => "ALT",
-            Modifier::Shift => "SHIFT",
-            Modifier::Super => "SUPER",
-        })
-        .collect();
-    (mods.join(" "), keysym_name(accelerator.key))
+    let mods = spell(accelerator, ["CTRL", "ALT", "SHIFT", "SUPER"], " ", |_| {
+        String::new()
+    });
+    (mods.trim_end().to_owned(), keysym_name(accelerator.key))
 }
 
 /// `hyprctl` argument lists: press starts, release (`bindr`) stops.
@@ -178,18 +178,8 @@ pub fn hyprland_config_lines(accelerator: &Accelerator, exe: &str) -> String {
 
 /// GNOME's accelerator: `<Control><Alt>space`.
 pub fn gnome_accelerator(accelerator: &Accelerator) -> String {
-    let mut text: String = accelerator
-        .modifiers
-        .iter()
-        .map(|m| match m {
-            Modifier::Ctrl => "<Control>",
-            Modifier::Alt => "<Alt>",
-            Modifier::Shift => "<Shift>",
-            Modifier::Super => "<Super>",
-        })
-        .collect();
-    text.push_str(&keysym_name(accelerator.key));
-    text
+    let names = ["<Control>", "<Alt>", "<Shift>", "<Super>"];
+    spell(accelerator, names, "", keysym_name)
 }
 
 /// `gsettings` argument lists that add Nói's custom keybinding, given the current value of
@@ -271,21 +261,9 @@ fn gvariant_list(paths: &[String]) -> String {
 
 /// KDE's shortcut text: `Ctrl+Alt+Space` (Qt's key names: Meta for Super).
 pub fn kde_shortcut(accelerator: &Accelerator) -> String {
-    let mut parts: Vec<String> = accelerator
-        .modifiers
-        .iter()
-        .map(|m| {
-            match m {
-                Modifier::Ctrl => "Ctrl",
-                Modifier::Alt => "Alt",
-                Modifier::Shift => "Shift",
-                Modifier::Super => "Meta",
-            }
-            .to_owned()
-        })
-        .collect();
-    parts.push(accelerator.key.to_string());
-    parts.join("+")
+    spell(accelerator, ["Ctrl", "Alt", "Shift", "Meta"], "+", |key| {
+        key.to_string()
+    })
 }
 
 /// The desktop file KDE's service shortcut launches.

@@ -404,15 +404,29 @@ impl WaylandDesktop {
     /// An xterm under XWayland (it has no Wayland backend) titled `title` whose shell copies
     /// every byte typed or pasted into it, as it arrives (raw mode), to a file; focused.
     pub fn spawn_xterm(&mut self, title: &str) -> TextTarget {
+        let mut xterm = self.x11_command("xterm");
+        xterm.args(["-u8", "-title", title, "-e"]);
+        self.spawn_terminal(xterm, title)
+    }
+
+    /// foot, a native Wayland terminal (app_id "foot"), as [`WaylandDesktop::spawn_xterm`].
+    pub fn spawn_foot(&mut self, title: &str) -> TextTarget {
+        let mut foot = self.command("foot");
+        foot.args(["--title", title]);
+        self.spawn_terminal(foot, title)
+    }
+
+    /// Runs `terminal` (its arguments up to the command to run) with a shell that copies what
+    /// arrives to a file, waits for its window and focuses it.
+    fn spawn_terminal(&mut self, mut terminal: Command, title: &str) -> TextTarget {
         let out = self.dir.path().join(format!("{title}.txt"));
         std::fs::write(&out, "").unwrap();
         let copy = format!("stty raw -echo; exec cat > '{}'", out.display());
-        let child = self
-            .x11_command("xterm")
-            .args(["-u8", "-title", title, "-e", "sh", "-c", &copy])
+        let child = terminal
+            .args(["sh", "-c", &copy])
             .env("LC_ALL", "C.UTF-8")
             .spawn()
-            .expect("start xterm");
+            .expect("start the terminal");
         let target = TextTarget {
             child,
             out,
@@ -420,29 +434,6 @@ impl WaylandDesktop {
         };
         self.wait_for_window(title);
         // The shell needs a moment to put the terminal in raw mode.
-        std::thread::sleep(Duration::from_millis(500));
-        self.focus_title(title);
-        target
-    }
-
-    /// foot, a native Wayland terminal (app_id "foot"), whose shell copies every byte typed or
-    /// pasted into it, as it arrives (raw mode), to a file; focused.
-    pub fn spawn_foot(&mut self, title: &str) -> TextTarget {
-        let out = self.dir.path().join(format!("{title}.txt"));
-        std::fs::write(&out, "").unwrap();
-        let copy = format!("stty raw -echo; exec cat > '{}'", out.display());
-        let child = self
-            .command("foot")
-            .args(["--title", title, "sh", "-c", &copy])
-            .env("LC_ALL", "C.UTF-8")
-            .spawn()
-            .expect("start foot");
-        let target = TextTarget {
-            child,
-            out,
-            title: title.to_owned(),
-        };
-        self.wait_for_window(title);
         std::thread::sleep(Duration::from_millis(500));
         self.focus_title(title);
         target
@@ -910,17 +901,15 @@ pub struct Dictation {
 
 impl WaylandDesktop {
     /// Holds Ctrl+Alt+Space (one wtype process: press, hold, release, as one keyboard does:
-    /// sway tracks keys per keyboard), plays `clip` once the app records, calls
-    /// `while_recording`, and waits for `target` to change after sway reports the release.
-    pub fn dictate(
+    /// sway tracks keys per keyboard), plays `clip` once the app records and calls
+    /// `while_recording`; returns when sway reported the release, and that moment.
+    pub fn speak_holding_the_hotkey(
         &self,
         app: &super::App,
         bindings: &BindingEvents,
-        target: &TextTarget,
         clip: &Path,
         while_recording: &mut dyn FnMut(),
-    ) -> Dictation {
-        let before = target.text();
+    ) -> Instant {
         let events = bindings.commands().len();
         // Long enough for the microphone to open, the clip to play and a breath after it.
         let hold = clip_duration(clip) + Duration::from_millis(2500);
@@ -936,9 +925,23 @@ impl WaylandDesktop {
         while_recording();
         assert!(keys.wait().unwrap().success(), "wtype");
         bindings.wait_for(events + 2, Duration::from_secs(5));
-        let released = bindings
+        bindings
             .last_at(SWAY_RELEASE)
-            .expect("sway reported the release");
+            .expect("sway reported the release")
+    }
+
+    /// Speaks `clip` holding the hotkey ([`WaylandDesktop::speak_holding_the_hotkey`]) and waits
+    /// for `target` to change after the release.
+    pub fn dictate(
+        &self,
+        app: &super::App,
+        bindings: &BindingEvents,
+        target: &TextTarget,
+        clip: &Path,
+        while_recording: &mut dyn FnMut(),
+    ) -> Dictation {
+        let before = target.text();
+        let released = self.speak_holding_the_hotkey(app, bindings, clip, while_recording);
         let deadline = released + Duration::from_secs(10);
         loop {
             let text = target.text();
