@@ -110,7 +110,19 @@ pub fn extract(
 ) -> Result<Vec<PinnedFile>> {
     let file = File::open(archive).map_err(io("open", archive))?;
     let decoder = bzip2::read::BzDecoder::new(BufReader::new(file));
-    let mut tar = tar::Archive::new(decoder);
+    extract_tar(decoder, archive, dest, selection, fail_write_after)
+}
+
+/// [`extract`] from an already decompressed tar stream; `archive` names it in messages. The
+/// fuzz target `archive` drives it with arbitrary bytes.
+pub fn extract_tar(
+    stream: impl Read,
+    archive: &Path,
+    dest: &Path,
+    selection: Selection,
+    fail_write_after: Option<u64>,
+) -> Result<Vec<PinnedFile>> {
+    let mut tar = tar::Archive::new(stream);
     let corrupt = |e: std::io::Error| ModelError::NotAModel {
         path: archive.to_path_buf(),
         reason: format!("it is not a readable .tar.bz2 archive ({e})"),

@@ -99,6 +99,7 @@ impl ApiError {
             "shutting_down",
             "the server is shutting down; retry against the next instance",
         )
+        .retry_after(1000)
     }
 
     pub fn unauthorized() -> Self {

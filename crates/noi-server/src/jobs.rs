@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
+use noi_engine::EngineError;
 use noi_engine::SAMPLE_RATE;
 use noi_engine::audio::AudioReader;
 use noi_engine::transcript::Transcript;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
 use crate::state::SharedState;
@@ -78,14 +80,21 @@ pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReade
 }
 
 /// Transcribes a whole file the way `noi transcribe` does.
+///
+/// When the client goes away, the server drops this future: the decode is then cancelled
+/// (the reader stops handing out audio), and the slot stays taken until the decode has really
+/// stopped, so `--pool-size` bounds the work running, not just the requests waiting.
 pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
     let engine = state.engine()?;
-    let _slot = acquire_slot(state).await?;
+    let slot = acquire_slot(state).await?;
     let config = engine.config.recognizer_config();
     let max_secs = state.config.limits.max_audio_secs;
     let started = Instant::now();
-    let transcript = tokio::task::spawn_blocking(move || {
-        let mut chunks = LimitedChunks::new(reader, max_secs);
+    let client_gone = CancellationToken::new();
+    let _cancel_when_dropped = client_gone.clone().drop_guard();
+    let decoding = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let mut chunks = LimitedChunks::new(reader, max_secs).cancelled_by(client_gone);
         let result = engine
             .recognizer
             .transcribe_chunks(chunks.by_ref(), &config, |_| {});
@@ -93,9 +102,12 @@ pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Tran
             return Err(ApiError::audio_too_long(max_secs));
         }
         result.map_err(ApiError::from)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    });
+    let transcript = tokio::select! {
+        decoded = decoding => decoded.map_err(ApiError::internal)??,
+        // Dropping `_cancel_when_dropped` on the way out stops the decode.
+        _ = state.drain_ending.cancelled() => return Err(ApiError::shutting_down()),
+    };
     state
         .metrics
         .inference_seconds
@@ -105,12 +117,14 @@ pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Tran
 }
 
 /// The reader's 16 kHz chunks, ending early (and saying so) past the audio-length limit,
-/// so a long file costs no more than the limit.
+/// so a long file costs no more than the limit; and ending in an error once the request is
+/// cancelled, so the decode stops without finishing what is open.
 pub struct LimitedChunks {
     reader: AudioReader,
     max_samples: usize,
     seen: usize,
     pub too_long: bool,
+    cancel: Option<CancellationToken>,
 }
 
 impl LimitedChunks {
@@ -120,7 +134,22 @@ impl LimitedChunks {
             max_samples: max_secs as usize * SAMPLE_RATE,
             seen: 0,
             too_long: false,
+            cancel: None,
         }
+    }
+
+    /// Stops with an error at the next chunk once `cancel` is cancelled.
+    pub fn cancelled_by(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+}
+
+/// What the chunks end with when the request was cancelled (nobody reads it).
+fn cancelled() -> EngineError {
+    EngineError::Inference {
+        part: "request",
+        reason: "cancelled: the client left".into(),
     }
 }
 
@@ -130,6 +159,13 @@ impl Iterator for LimitedChunks {
     fn next(&mut self) -> Option<Self::Item> {
         if self.too_long {
             return None;
+        }
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+        {
+            return Some(Err(cancelled()));
         }
         match self.reader.next_chunk() {
             Ok(Some(chunk)) => {

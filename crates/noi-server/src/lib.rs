@@ -11,6 +11,8 @@
 
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jobs;
 pub mod live;
 pub mod metrics;
@@ -82,12 +84,22 @@ pub async fn serve(
         .limits
         .shutdown_drain
         .max(std::time::Duration::from_secs(1));
-    let finished = tokio::time::timeout(drain, async {
+    let deadline = tokio::time::Instant::now() + drain;
+    let mut finishing = std::pin::pin!(async {
         let result = serving.await;
         state.streams.wait().await;
         result
-    })
-    .await;
+    });
+    // Whole-file requests still decoding when the window is nearly over answer 503
+    // `shutting_down` in its last part, so no client is left with a closed connection.
+    let finished =
+        match tokio::time::timeout_at(deadline - answer_window(drain), &mut finishing).await {
+            Ok(result) => Ok(result),
+            Err(_) => {
+                state.drain_ending.cancel();
+                tokio::time::timeout_at(deadline, &mut finishing).await
+            }
+        };
     match finished {
         Ok(result) => result,
         Err(_) => {
@@ -98,6 +110,12 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// The end of the drain window kept for answering requests that could not finish: a quarter
+/// of it, at most 1 s.
+fn answer_window(drain: std::time::Duration) -> std::time::Duration {
+    (drain / 4).min(std::time::Duration::from_secs(1))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (service managers, `kill`).

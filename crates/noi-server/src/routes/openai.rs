@@ -170,7 +170,7 @@ pub async fn transcriptions(
 ) -> Result<Response, OpenAiFailure> {
     let multipart = multipart.map_err(|e| invalid_form(&e.body_text()))?;
     state.engine()?;
-    let form = read_form(&state, multipart).await?;
+    let form = read_form(state.config.limits.body_limit_bytes, multipart).await?;
     let format = ResponseFormat::parse(form.response_format.as_deref())?;
     let reader = open_audio(form.file.into(), form.hint).await?;
     let transcript = transcribe(&state, reader).await?;
@@ -197,15 +197,17 @@ fn invalid_form(detail: &str) -> ApiError {
     )
 }
 
-struct Form {
-    file: Vec<u8>,
-    hint: Option<String>,
-    response_format: Option<String>,
-    granularities: Vec<String>,
+/// The parts of the form we use.
+#[derive(Debug)]
+pub struct Form {
+    pub file: Vec<u8>,
+    pub hint: Option<String>,
+    pub response_format: Option<String>,
+    pub granularities: Vec<String>,
 }
 
-async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form, ApiError> {
-    let limit = state.config.limits.body_limit_bytes;
+/// Reads the form; `limit` is the body limit (for the 413's message).
+pub async fn read_form(limit: usize, mut multipart: Multipart) -> Result<Form, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(limit)

@@ -17,8 +17,11 @@ use crate::config::{DEFAULT_STREAM_RATE, SUPPORTED_RATES};
 use crate::error::ApiError;
 use crate::live::{LiveTranscription, Update};
 use crate::pcm::Pcm16Decoder;
-use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage, parse_client_text};
 use crate::state::SharedState;
+
+/// How often a session that stopped reading checks whether the engine caught up.
+const BACKLOG_POLL: Duration = Duration::from_millis(20);
 
 /// Close codes (RFC 6455).
 const NORMAL: u16 = 1000;
@@ -125,6 +128,8 @@ struct Session {
     live: Option<LiveTranscription>,
     /// A non-empty binary frame arrived: the rate is fixed from now on.
     audio_started: bool,
+    /// Samples received so far (at `rate`), for the session's audio cap.
+    received: u64,
 }
 
 impl Session {
@@ -136,6 +141,7 @@ impl Session {
             pcm: Pcm16Decoder::default(),
             live: None,
             audio_started: false,
+            received: 0,
         }
     }
 
@@ -169,6 +175,12 @@ impl Session {
         let session_deadline = limits.max_session.map(|d| Instant::now() + d);
         let shutdown = self.state.shutdown.clone();
         loop {
+            // Backpressure: while the engine is behind, the socket is not read, so TCP stops
+            // the client; the idle clock does not run meanwhile.
+            let behind = self.live.as_ref().is_some_and(LiveTranscription::is_behind);
+            if behind {
+                idle_deadline = Instant::now() + limits.idle_timeout;
+            }
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return End::Close(GOING_AWAY, "server shutting down"),
@@ -184,7 +196,8 @@ impl Session {
                     Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
                     None => return End::Close(INTERNAL, "transcription failed"),
                 },
-                message = self.socket.recv() => {
+                _ = tokio::time::sleep(BACKLOG_POLL), if behind => {}
+                message = self.socket.recv(), if !behind => {
                     idle_deadline = Instant::now() + limits.idle_timeout;
                     if let Some(end) = self.on_message(message).await {
                         return end;
@@ -214,6 +227,17 @@ impl Session {
         if samples.is_empty() {
             return None;
         }
+        self.received += samples.len() as u64;
+        let max_secs = self.state.config.limits.max_audio_secs;
+        if self.received > max_secs.saturating_mul(u64::from(self.rate)) {
+            let message = format!(
+                "the session sent more than the server's limit of {max_secs} s of audio; \
+                 open a new session, or start the server with a larger --max-audio-secs"
+            );
+            self.send(&ServerMessage::error("payload_too_large", message))
+                .await;
+            return Some(End::Close(POLICY, "audio too long"));
+        }
         if self.live.is_none() {
             match LiveTranscription::start(self.state.clone(), self.rate) {
                 Ok(live) => self.live = Some(live),
@@ -231,14 +255,18 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) -> Option<End> {
-        match serde_json::from_str::<ClientMessage>(text) {
-            Ok(ClientMessage::Stop) => Some(End::Close(NORMAL, "stopped")),
-            Ok(ClientMessage::Configure { sample_rate }) => {
+        match parse_client_text(text) {
+            ClientMessage::Stop => Some(End::Close(NORMAL, "stopped")),
+            ClientMessage::Configure { sample_rate } => {
                 self.configure(sample_rate).await;
                 None
             }
+            ClientMessage::Invalid { code, message } => {
+                self.send(&ServerMessage::error(code, message)).await;
+                None
+            }
             // Unknown or malformed messages are ignored (docs/api.md, "WebSocket protocol").
-            Err(_) => None,
+            ClientMessage::Unknown => None,
         }
     }
 
