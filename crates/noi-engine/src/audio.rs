@@ -17,11 +17,14 @@ use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDe
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::model_input::SAMPLE_RATE;
 use crate::resample::{ResampleError, Resampler};
+
+/// How much of a pipe is looked at before decoding starts (see `AudioReader::from_stream`).
+const STREAM_PEEK: usize = 64 * 1024;
 
 /// The rate every chunk comes out at, in Hz: what the models were trained on.
 pub const TARGET_RATE: u32 = SAMPLE_RATE as u32;
@@ -193,21 +196,31 @@ struct Decoded {
 
 impl AudioReader {
     /// Opens an audio file; the format is detected from its content, helped by the extension.
+    /// `-` is standard input. Named pipes, process substitution (`<(…)`), `/dev/stdin` and
+    /// other devices are read as streams, front to back (so MP4/M4A, which keeps its index at
+    /// the end, needs a real file).
     pub fn open(path: &Path) -> Result<Self, AudioError> {
         let open_err = |reason| AudioError::Open {
             path: path.to_owned(),
             reason,
         };
-        let file = File::open(path).map_err(open_err)?;
+        let (opened, input) = if path == Path::new("-") {
+            (Path::new("/dev/stdin"), "standard input".to_owned())
+        } else {
+            (path, path.display().to_string())
+        };
+        let file = File::open(opened).map_err(open_err)?;
         let meta = file.metadata().map_err(open_err)?;
         if meta.is_dir() {
             return Err(open_err(io::Error::other("it is a directory")));
         }
-        let input = path.display().to_string();
+        let ext = path.extension().and_then(|e| e.to_str());
+        if !meta.is_file() {
+            return Self::from_stream(file, input, ext);
+        }
         if meta.len() == 0 {
             return Err(empty(input, "0 bytes"));
         }
-        let ext = path.extension().and_then(|e| e.to_str());
         Self::from_source(Box::new(file), input, ext)
     }
 
@@ -253,6 +266,44 @@ impl AudioReader {
         ext: Option<&str>,
     ) -> Result<Self, AudioError> {
         let edit = mp4_edit::read(source.as_mut());
+        Self::from_probe(source, input, ext, edit)
+    }
+
+    /// A pipe or device, read once from front to back. Its start is looked at first, so an
+    /// empty stream or an MP4 (which cannot be read without seeking) gets a clear error.
+    fn from_stream(mut stream: File, input: String, ext: Option<&str>) -> Result<Self, AudioError> {
+        let mut head = Vec::with_capacity(STREAM_PEEK);
+        let read = io::Read::read_to_end(
+            &mut io::Read::take(io::Read::by_ref(&mut stream), STREAM_PEEK as u64),
+            &mut head,
+        );
+        if let Err(reason) = read {
+            return Err(AudioError::Read {
+                input,
+                decoded_secs: 0.0,
+                reason,
+            });
+        }
+        if head.is_empty() {
+            return Err(empty(input, "the stream ended before any byte"));
+        }
+        if head.get(4..8) == Some(b"ftyp") {
+            return Err(unsupported(
+                &input,
+                "MP4/M4A cannot be read from a pipe (its index is usually at the end): save it \
+                 to a file first",
+            ));
+        }
+        let source = ReadOnlySource::new(io::Read::chain(Cursor::new(head), stream));
+        Self::from_probe(Box::new(source), input, ext, None)
+    }
+
+    fn from_probe(
+        source: Box<dyn MediaSource>,
+        input: String,
+        ext: Option<&str>,
+        edit: Option<mp4_edit::Edit>,
+    ) -> Result<Self, AudioError> {
         let format = probe(source, ext).map_err(|e| classify_probe_error(&input, e))?;
         let track = audio_track(format.as_ref()).ok_or_else(|| AudioError::Unsupported {
             input: input.clone(),

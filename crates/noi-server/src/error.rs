@@ -111,6 +111,17 @@ impl ApiError {
         )
     }
 
+    pub fn host_denied(host: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "host_denied",
+            format!(
+                "this server answers to loopback names (localhost, 127.0.0.1), not {host:?}; \
+                 start it with --allow-host NAME to accept another name"
+            ),
+        )
+    }
+
     pub fn origin_denied(origin: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

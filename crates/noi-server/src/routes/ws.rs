@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use crate::config::{DEFAULT_STREAM_RATE, SUPPORTED_RATES};
 use crate::error::ApiError;
 use crate::live::{LiveTranscription, Update};
 use crate::pcm::Pcm16Decoder;
+use crate::policy::query_values;
 use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage, parse_client_text};
 use crate::state::SharedState;
 
@@ -26,6 +26,7 @@ const BACKLOG_POLL: Duration = Duration::from_millis(20);
 /// Close codes (RFC 6455).
 const NORMAL: u16 = 1000;
 const GOING_AWAY: u16 = 1001;
+const INVALID_DATA: u16 = 1007;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
@@ -46,7 +47,7 @@ pub struct StreamQuery {
 pub async fn ws(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response)
 }
@@ -55,7 +56,7 @@ pub async fn ws(
 pub async fn ws_legacy(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let mut response = accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response);
     let headers = response.headers_mut();
@@ -70,7 +71,7 @@ pub async fn ws_legacy(
 fn accept(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     state: SharedState,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    query: Option<String>,
 ) -> Result<Response, ApiError> {
     // Rejections as JSON like every other error (axum's own are plain text).
     let upgrade = upgrade.map_err(|e| {
@@ -80,20 +81,10 @@ fn accept(
             format!("{}: connect with a WebSocket client", e.body_text()),
         )
     })?;
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_sample_rate",
-            e.body_text(),
-        )
-    })?;
+    let rate = stream_rate(query.as_deref().unwrap_or_default())?;
     state.engine()?;
     if state.shutdown.is_cancelled() {
         return Err(ApiError::shutting_down());
-    }
-    let rate = query.sample_rate.unwrap_or(DEFAULT_STREAM_RATE);
-    if !SUPPORTED_RATES.contains(&rate) {
-        return Err(invalid_rate(rate));
     }
     // Frames up to twice the cap reach us, so an oversize one is answered with 1009.
     let transport_cap = state.config.limits.ws_frame_max_bytes.saturating_mul(2);
@@ -102,6 +93,24 @@ fn accept(
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
         .on_upgrade(move |socket| tracker.track_future(Session::new(socket, state, rate).run())))
+}
+
+/// The `sample_rate` of the URL (other parameters, such as `token`, are not ours to judge).
+fn stream_rate(query: &str) -> Result<u32, ApiError> {
+    let bad =
+        |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_sample_rate", message);
+    let rate = match query_values(query, "sample_rate").as_slice() {
+        [] => DEFAULT_STREAM_RATE,
+        [one] => one
+            .parse::<u32>()
+            .map_err(|_| bad(format!("sample_rate {one:?} is not a whole number of Hz")))?,
+        _ => return Err(bad("give sample_rate once".into())),
+    };
+    if SUPPORTED_RATES.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(invalid_rate(rate))
+    }
 }
 
 fn invalid_rate(rate: u32) -> ApiError {
@@ -214,6 +223,9 @@ impl Session {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
             Some(Ok(Message::Close(_))) | None => Some(End::ClientGone),
             Some(Err(err)) if is_capacity(&err) => Some(End::Close(TOO_BIG, "frame too large")),
+            Some(Err(err)) if is_invalid_utf8(&err) => {
+                Some(End::Close(INVALID_DATA, "text frame is not UTF-8"))
+            }
             Some(Err(_)) => Some(End::ClientGone),
         }
     }
@@ -357,6 +369,11 @@ async fn sleep_until_some(deadline: Option<Instant>) {
         Some(deadline) => sleep_until(deadline).await,
         None => std::future::pending().await,
     }
+}
+
+fn is_invalid_utf8(err: &axum::Error) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    text.contains("utf-8") || text.contains("utf8")
 }
 
 fn is_capacity(err: &axum::Error) -> bool {
