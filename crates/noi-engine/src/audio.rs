@@ -22,6 +22,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::model_input::SAMPLE_RATE;
 use crate::resample::{ResampleError, Resampler};
+use crate::wav_patch;
 
 /// How much of a pipe is looked at before decoding starts (see `AudioReader::from_stream`).
 const STREAM_PEEK: usize = 64 * 1024;
@@ -221,12 +222,28 @@ impl AudioReader {
         if meta.len() == 0 {
             return Err(empty(input, "0 bytes"));
         }
-        Self::from_source(Box::new(file), input, ext)
+        let (wrapped, head) =
+            wav_patch::Patched::wrap(file).map_err(|reason| AudioError::Read {
+                input: input.clone(),
+                decoded_secs: 0.0,
+                reason,
+            })?;
+        check_wav_channels(&input, &head)?;
+        let source: Box<dyn MediaSource> = match wrapped {
+            Ok(patched) => Box::new(patched),
+            Err(file) => Box::new(file),
+        };
+        Self::from_source(source, input, ext)
     }
 
     /// Reads audio held in memory; `extension_hint` ("wav", ".mp3", ...) helps detection.
-    pub fn from_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Self, AudioError> {
+    pub fn from_bytes(
+        mut bytes: Vec<u8>,
+        extension_hint: Option<&str>,
+    ) -> Result<Self, AudioError> {
         let input = "audio data".to_owned();
+        check_wav_channels(&input, &bytes)?;
+        wav_patch::patch_in_place(&mut bytes);
         if bytes.is_empty() {
             return Err(empty(input, "0 bytes"));
         }
@@ -287,6 +304,8 @@ impl AudioReader {
         if head.is_empty() {
             return Err(empty(input, "the stream ended before any byte"));
         }
+        check_wav_channels(&input, &head)?;
+        wav_patch::patch_in_place(&mut head);
         if head.get(4..8) == Some(b"ftyp") {
             return Err(unsupported(
                 &input,
@@ -706,6 +725,22 @@ fn empty(input: String, detail: &str) -> AudioError {
     AudioError::Empty {
         input,
         detail: detail.to_owned(),
+    }
+}
+
+/// A WAV with more channels than the reader takes gets a clear refusal (symphonia's own error
+/// would call the file corrupt).
+fn check_wav_channels(input: &str, head: &[u8]) -> Result<(), AudioError> {
+    match wav_patch::wav_channels(head) {
+        Some(n) if n > wav_patch::MAX_WAV_CHANNELS => Err(unsupported(
+            input,
+            &format!(
+                "a WAV with {n} channels: up to {} are read; mix it down first, e.g. `ffmpeg \
+                 -i INPUT -ac 1 out.wav`",
+                wav_patch::MAX_WAV_CHANNELS
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
