@@ -3,27 +3,32 @@
 # time on its corpus in fuzz/corpus/<target>/, and prints a line of figures per target
 # (executions, coverage, corpus size). A crash stops the run with the target's name; the
 # input is kept in fuzz/artifacts/<target>/ (turn it into a regression test, see
-# docs/fuzzing.md). Not part of the normal test run except `--ci` (a few seconds per target).
+# docs/fuzzing.md). Not part of CI: there `cargo test` replays the committed corpora through
+# the same checks (crates/noi-fuzz-checks), without this sanitizer build.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--minimise] [--ci] [TARGET...]
+# Usage: scripts/fuzz.sh [--seconds N] [--minimise] [--quick] [TARGET...]
 #   --seconds N   fuzzing time per target (default 600)
 #   --minimise    afterwards, shrink each corpus to the inputs that add coverage (cargo fuzz cmin)
-#   --ci          replay each corpus and fuzz 5 s (what scripts/test.sh runs)
+#   --quick       5 s per target, new inputs kept out of the committed corpora
 # Needs cargo-fuzz (scripts/setup.sh: ensure_cargo_fuzz). libFuzzer needs nightly compiler
 # flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. Run it niced on a shared
 # machine: nice -n 19 scripts/fuzz.sh
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ensure_build_tools
+ensure_cargo_fuzz
+cd "$REPO_ROOT/fuzz"
 export RUSTC_BOOTSTRAP=1
 
 seconds=600
 minimise=0
+quick=0
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) seconds=$2; shift 2 ;;
         --minimise) minimise=1; shift ;;
-        --ci) seconds=5; shift ;;
+        --quick) seconds=5; quick=1; shift ;;
         -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
@@ -52,7 +57,12 @@ for target in "${targets[@]}"; do
     # -rss_limit_mb: an input that makes the parser allocate more than this is a finding.
     # -max_len: the largest seed (a FLAC file) and some room.
     mkdir -p "artifacts/$target"
-    if ! "$bin_dir/$target" "corpus/$target" -artifact_prefix="artifacts/$target/" \
+    # New inputs go to the first folder: a scratch one in --quick mode.
+    folders=("corpus/$target")
+    if [ "$quick" = 1 ]; then
+        folders=("$(mktemp -d)" "corpus/$target")
+    fi
+    if ! "$bin_dir/$target" "${folders[@]}" -artifact_prefix="artifacts/$target/" \
         -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=16384 -timeout=20 \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log" >&2
