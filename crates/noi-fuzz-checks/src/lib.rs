@@ -18,8 +18,11 @@ use noi_text::{
 };
 use unicode_normalization::is_nfc;
 
+/// A target's check: runs one input, panics on a broken promise.
+pub type Check = fn(&[u8]);
+
 /// The targets, by name (the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`).
-pub const TARGETS: [(&str, fn(&[u8])); 8] = [
+pub const TARGETS: [(&str, Check); 8] = [
     ("audio_reader", audio_reader),
     ("ws_message", ws_message),
     ("multipart_form", multipart_form),
