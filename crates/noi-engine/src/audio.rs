@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::CODEC_ID_NULL_AUDIO;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -657,6 +658,13 @@ fn make_decoder(
     input: &str,
     params: &AudioCodecParameters,
 ) -> Result<Box<dyn AudioDecoder>, AudioError> {
+    if params.codec == CODEC_ID_OPUS {
+        return Err(unsupported(
+            input,
+            "Opus audio (Ogg/Opus, or WebM as browsers record it) is not decoded yet; convert it \
+             first, e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 out.wav`",
+        ));
+    }
     let opts = AudioDecoderOptions::default();
     guard(|| symphonia::default::get_codecs().make_audio_decoder(params, &opts)).map_err(
         |e| match e {

@@ -649,3 +649,18 @@ fn wav_with_more_than_18_channels_is_read_and_averaged() {
         }
     }
 }
+
+/// Opus (Ogg, and WebM as browsers record it) is demuxed but not decoded: the refusal says so
+/// and how to convert, rather than calling the file unreadable (issue 17).
+#[test]
+fn opus_is_refused_by_name() {
+    for name in ["tone_16k.opus", "tone_16k_opus.webm"] {
+        let err = decode_err(name);
+        assert!(
+            matches!(err, AudioError::Unsupported { .. }),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().contains("Opus audio"), "{name}: {err}");
+        assert!(err.to_string().contains("ffmpeg"), "{name}: {err}");
+    }
+}

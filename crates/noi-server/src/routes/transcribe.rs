@@ -31,7 +31,7 @@ pub struct TranscribeResponse {
     pub duration: f64,
 }
 
-/// Transcribes a whole audio file (WAV, FLAC, MP3, OGG/Vorbis/Opus, M4A/AAC, WebM).
+/// Transcribes a whole audio file (WAV, FLAC, MP3, OGG/Vorbis, M4A/AAC).
 #[utoipa::path(post, path = "/v1/transcribe", tag = "transcription",
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "an audio file"),
     responses((status = 200, body = TranscribeResponse),
