@@ -139,3 +139,83 @@ fn configure_with_a_rate_that_is_not_a_number_is_answered() {
     let received = read_until_close(&mut socket);
     assert_eq!(received.close_code, Some(1000));
 }
+
+/// Whether the server has closed `stream` (EOF or reset) within `wait`.
+fn closed_within(stream: &mut TcpStream, wait: std::time::Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            // hyper may answer 408 before closing: read on to the end.
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Clients that never finish their headers (slowloris) are cut off after the header deadline
+/// (15 s); one over the connection cap (256) is answered 503 at once.
+#[test]
+fn slow_clients_are_cut_off_and_connections_are_capped() {
+    let server = Server::tiny(&[]);
+    let open = |partial: &[u8]| {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream.write_all(partial).unwrap();
+        stream
+    };
+    let started = std::time::Instant::now();
+    let mut slow: Vec<TcpStream> = (0..20)
+        .map(|_| open(b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "))
+        .collect();
+    // Fill the cap with clients that send nothing yet.
+    let mut silent: Vec<TcpStream> = (0..236).map(|_| open(b"")).collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut over = open(b"");
+    let mut answer = String::new();
+    over.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = over.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(answer.contains(r#""code":"busy""#), "{answer}");
+    for stream in slow.iter_mut().chain(silent.iter_mut()) {
+        let left = std::time::Duration::from_secs(25).saturating_sub(started.elapsed());
+        assert!(
+            closed_within(stream, left.max(std::time::Duration::from_millis(10))),
+            "a connection was still open {:?} after its headers started",
+            started.elapsed()
+        );
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_secs(14));
+    server.assert_healthy();
+}
+
+/// A file cut short is transcribed up to the cut, and the answer says so (`warnings`); a whole
+/// file has no `warnings`.
+#[test]
+fn a_truncated_file_is_transcribed_with_a_warning() {
+    let server = Server::tiny(&[]);
+    let answer = post(
+        &server.url("/v1/transcribe"),
+        &[],
+        &engine_audio_bytes("truncated.wav"),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    let warnings = body["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("cut short")),
+        "{body}"
+    );
+    let whole = post(
+        &server.url("/v1/transcribe"),
+        &[],
+        &engine_audio_bytes("s16_16k_mono.wav"),
+    );
+    assert_eq!(whole.status, 200);
+    assert!(whole.json().get("warnings").is_none(), "{}", whole.body);
+}

@@ -169,6 +169,8 @@ pub struct AudioReader {
     /// Rate of the audio currently decoded (a chained OGG stream may change it).
     current_rate: u32,
     finished: bool,
+    /// Problems worked around so far (see [`AudioReader::warnings`]).
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for AudioReader {
@@ -356,6 +358,7 @@ impl AudioReader {
             keep_frames: None,
             current_rate: 0,
             finished: false,
+            warnings: Vec::new(),
         };
         reader.prime()?;
         Ok(reader)
@@ -502,27 +505,37 @@ impl AudioReader {
 
     /// At the end: warns of skipped packets, and of a file shorter than its header says (a
     /// truncated WAV just ends, with no error from symphonia).
-    fn report_damage(&self) {
+    fn report_damage(&mut self) {
         if self.bad_packets > 1 {
-            tracing::warn!(
-                "{}: skipped {} packets that did not decode; the file is damaged",
-                self.input,
+            self.warn(format!(
+                "skipped {} packets that did not decode; the file is damaged",
                 self.bad_packets
-            );
+            ));
         }
         let (decoded, declared) = (self.decoded_secs(), self.info.duration_secs.unwrap_or(0.0));
         if decoded < declared * SHORTFALL_WARNING {
-            tracing::warn!(
-                "{}: the file ends after {decoded:.2} s but its header says {declared:.2} s; \
-                 it was probably cut short (using the audio up to there)",
-                self.input,
-            );
+            self.warn(format!(
+                "the file ends after {decoded:.2} s but its header says {declared:.2} s; it was \
+                 probably cut short (using the audio up to there)"
+            ));
         }
+    }
+
+    /// Logs a problem the reader worked around, and keeps it for [`Self::warnings`].
+    fn warn(&mut self, message: String) {
+        tracing::warn!("{}: {message}", self.input);
+        self.warnings.push(message);
+    }
+
+    /// What was wrong with the input but worked around (damaged packets, a file cut short):
+    /// the transcript covers only part of it. Complete once the reader has ended.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// A container error mid-stream. After some audio, keep it and end the stream with a
     /// warning: a cut-off recording should still be transcribed up to the cut.
-    fn stream_error(&self, err: SymError) -> Result<Step, AudioError> {
+    fn stream_error(&mut self, err: SymError) -> Result<Step, AudioError> {
         let err = match err {
             SymError::IoError(reason) if reason.kind() != io::ErrorKind::UnexpectedEof => {
                 return Err(AudioError::Read {
@@ -536,12 +549,11 @@ impl AudioReader {
         if self.frames_decoded == 0 {
             return Err(self.nothing_decoded(&err.to_string()));
         }
-        tracing::warn!(
-            "{}: the file ends early or is damaged after {:.2} s of audio ({err}); \
-             using the audio decoded up to there",
-            self.input,
+        self.warn(format!(
+            "the file ends early or is damaged after {:.2} s of audio ({err}); using the audio \
+             decoded up to there",
             self.decoded_secs()
-        );
+        ));
         Ok(Step::End)
     }
 

@@ -111,6 +111,14 @@ impl ApiError {
         )
     }
 
+    pub fn request_timeout(idle_secs: u64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request body stopped arriving for {idle_secs} s; send it again"),
+        )
+    }
+
     pub fn host_denied(host: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

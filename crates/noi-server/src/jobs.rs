@@ -23,7 +23,7 @@ pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiErro
     let mut body = body;
     let mut kept = Vec::new();
     let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = with_idle_timeout(body.frame()).await? {
         let Ok(frame) = frame else {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
@@ -49,6 +49,19 @@ pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiErro
         return Err(ApiError::empty_body());
     }
     Ok(Bytes::from(kept))
+}
+
+/// How long a request body may send nothing before the request is answered 408: a client
+/// that stops mid-body must not hold its connection (and the bytes it sent) forever.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Awaits one step of reading a body, at most [`BODY_IDLE_TIMEOUT`].
+pub async fn with_idle_timeout<T>(
+    step: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(BODY_IDLE_TIMEOUT, step)
+        .await
+        .map_err(|_| ApiError::request_timeout(BODY_IDLE_TIMEOUT.as_secs()))
 }
 
 /// How much of an oversize body is read and thrown away before the connection is dropped.
@@ -84,7 +97,12 @@ pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReade
 /// When the client goes away, the server drops this future: the decode is then cancelled
 /// (the reader stops handing out audio), and the slot stays taken until the decode has really
 /// stopped, so `--pool-size` bounds the work running, not just the requests waiting.
-pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
+/// Also returns the reader's warnings: problems worked around (a file cut short, damaged
+/// packets), so the client learns the transcript covers only part of what it sent.
+pub async fn transcribe(
+    state: &SharedState,
+    reader: AudioReader,
+) -> Result<(Transcript, Vec<String>), ApiError> {
     let engine = state.engine()?;
     let slot = acquire_slot(state).await?;
     let config = engine.config.recognizer_config();
@@ -101,9 +119,10 @@ pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Tran
         if chunks.too_long {
             return Err(ApiError::audio_too_long(max_secs));
         }
-        result.map_err(ApiError::from)
+        let warnings = chunks.reader.warnings().to_vec();
+        result.map(|t| (t, warnings)).map_err(ApiError::from)
     });
-    let transcript = tokio::select! {
+    let (transcript, warnings) = tokio::select! {
         decoded = decoding => decoded.map_err(ApiError::internal)??,
         // Dropping `_cancel_when_dropped` on the way out stops the decode.
         _ = state.drain_ending.cancelled() => return Err(ApiError::shutting_down()),
@@ -113,7 +132,7 @@ pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Tran
         .inference_seconds
         .observe(started.elapsed().as_secs_f64());
     state.metrics.audio_seconds.inc_by(transcript.duration);
-    Ok(transcript)
+    Ok((transcript, warnings))
 }
 
 /// The reader's 16 kHz chunks, ending early (and saying so) past the audio-length limit,

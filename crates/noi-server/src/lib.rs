@@ -14,6 +14,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod jobs;
+mod listen;
 pub mod live;
 pub mod metrics;
 mod middleware;
@@ -23,8 +24,7 @@ pub mod protocol;
 pub mod routes;
 pub mod state;
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -43,16 +43,14 @@ pub async fn serve_listener(
     stop_listening: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
-    let app =
-        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = stop_listening => {}
-                _ = shutdown.cancelled() => {}
-            }
-        })
-        .await
+    let app = routes::router(Arc::clone(&state));
+    listen::serve(listener, app, async move {
+        tokio::select! {
+            _ = stop_listening => {}
+            _ = shutdown.cancelled() => {}
+        }
+    })
+    .await
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets every open stream send its
@@ -67,11 +65,8 @@ pub async fn serve(
         shutdown.await;
         token.cancel();
     });
-    let app =
-        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let serving = axum::serve(listener, app)
-        .with_graceful_shutdown(state.shutdown.clone().cancelled_owned())
-        .into_future();
+    let app = routes::router(Arc::clone(&state));
+    let serving = listen::serve(listener, app, state.shutdown.clone().cancelled_owned());
     tokio::pin!(serving);
     tokio::select! {
         result = &mut serving => return result,

@@ -29,6 +29,10 @@ pub struct TranscribeResponse {
     pub words: Vec<WordInfo>,
     /// Seconds of audio.
     pub duration: f64,
+    /// Problems with the file that were worked around, e.g. "the file ends after 3.20 s but
+    /// its header says 10.00 s": the transcript covers only part of it. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Transcribes a whole audio file (WAV, FLAC, MP3, OGG/Vorbis, M4A/AAC).
@@ -46,11 +50,12 @@ pub async fn transcribe_file(
     state.engine()?;
     let bytes = read_body(&state, body).await?;
     let reader = open_audio(bytes, format_hint(&headers)).await?;
-    let transcript = transcribe(&state, reader).await?;
+    let (transcript, warnings) = transcribe(&state, reader).await?;
     Ok(Json(TranscribeResponse {
         text: postprocess(&transcript.text(), &state.text_options()),
         words: word_infos(transcript.words()),
         duration: round_ms(transcript.duration),
+        warnings,
     }))
 }
 
