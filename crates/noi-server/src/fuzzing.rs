@@ -11,7 +11,9 @@ use crate::routes::openai::{Form, read_form};
 /// Runs the OpenAI route's multipart form reader on `body` sent with `content_type`, the way
 /// axum hands it a request.
 pub fn multipart_form(content_type: &str, body: Vec<u8>, limit: usize) -> Result<Form, ApiError> {
+    // Timers: the form reader has an idle timeout per read.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a current-thread runtime always builds");
     runtime.block_on(async move {
