@@ -58,6 +58,11 @@ encode "$tmp/t44.wav" "$out/tone_44k1.mp3" -c:a libmp3lame -b:a 64k
 # 100 ms pages (the default is one page per second or so), so that a cut file keeps most.
 encode "$tmp/t48.wav" "$out/tone_48k.ogg" -c:a libvorbis -q:a 2 -page_duration 100000
 encode "$tmp/t44.wav" "$out/tone_44k1.m4a" -c:a aac -b:a 64k
+# Opus, which the reader refuses by name (no decoder yet): Ogg/Opus and WebM as browsers make.
+ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=16000:duration=0.12" \
+    -c:a libopus -b:a 16k "$out/tone_16k.opus"
+ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=16000:duration=0.12" \
+    -c:a libopus -b:a 16k "$out/tone_16k_opus.webm"
 # Six channels at six levels whose mean is the usual half-scale tone.
 sox -D -n -r 48000 -c 6 -b 16 "$tmp/six48.wav" \
     synth 0.2 sine 440 sine 440 sine 440 sine 440 sine 440 sine 440 vol 0.5 \

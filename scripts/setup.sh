@@ -85,6 +85,15 @@ ensure_tauri_driver() {
     nice -n 19 cargo install tauri-driver --locked --quiet
 }
 
+# cargo-fuzz, for scripts/fuzz.sh (not needed by the tests: they replay the corpora without it).
+ensure_cargo_fuzz() {
+    ensure_rust
+    command -v cargo-fuzz >/dev/null 2>&1 && return 0
+    [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-fuzz" ] && return 0
+    say "installing cargo-fuzz (cargo install, once)"
+    nice -n 19 cargo install cargo-fuzz --locked --quiet
+}
+
 ensure_rust() {
     if ! command -v cargo >/dev/null 2>&1; then
         [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"

@@ -16,7 +16,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let engine = args.model.engine_config(HotwordConfig::default());
     let started = Instant::now();
     let recognizer = load(&args.model, &engine)?;
-    println!(
+    out!(
         "{}",
         json!({"event": "load", "seconds": started.elapsed().as_secs_f64()})
     );
@@ -36,7 +36,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|s| [s.start_sample, s.end_sample])
             .collect();
-        println!(
+        out!(
             "{}",
             json!({
                 "event": "file",

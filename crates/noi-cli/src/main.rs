@@ -1,5 +1,7 @@
 //! `noi`: Nói's headless door. Transcribes files with the on-device engine.
 
+#[macro_use]
+mod console;
 mod bench;
 mod hotwords;
 mod models;
@@ -201,10 +203,7 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
-        Err(error) => {
-            eprintln!("noi: error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => console::exit_for(&error),
     }
 }
 

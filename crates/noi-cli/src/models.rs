@@ -72,12 +72,12 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
         ModelsCommand::Install { path, id } => install(&installer, &path, id.as_deref()),
         ModelsCommand::Remove { id } => {
             let dir = installer.remove(&id, &mut waiting_notice)?;
-            println!("removed {id} ({})", dir.display());
+            out!("removed {id} ({})", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Verify { id } => {
             let files = installer.verify(&id)?;
-            println!("{id}: all {} files match their SHA-256 pins", files.len());
+            out!("{id}: all {} files match their SHA-256 pins", files.len());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -116,7 +116,7 @@ fn list(store: &ModelStore, catalog: &Catalog, as_json: bool) -> anyhow::Result<
     let rows = rows(store, catalog, &installed);
     if as_json {
         let values: Vec<_> = rows.iter().map(|r| row_json(r, catalog)).collect();
-        println!("{}", serde_json::to_string_pretty(&values)?);
+        out!("{}", serde_json::to_string_pretty(&values)?);
     } else {
         print_rows(&rows, catalog, store);
     }
@@ -148,7 +148,7 @@ fn print_rows(rows: &[Row], catalog: &Catalog, store: &ModelStore) {
             ""
         };
         let name = row.entry.map_or("not in the catalog", |m| m.name.as_str());
-        println!("{}{default}  {name}", row.id);
+        out!("{}{default}  {name}", row.id);
         let size = row
             .entry
             .map(|m| m.installed_size())
@@ -161,9 +161,9 @@ fn print_rows(rows: &[Row], catalog: &Catalog, store: &ModelStore) {
             Some(m) => format!("installed in {}", m.dir.display()),
             None => format!("not installed: noi models download {}", row.id),
         };
-        println!("    {size}, {license}, {state}");
+        out!("    {size}, {license}, {state}");
     }
-    println!("models folder: {}", store.models_dir().display());
+    out!("models folder: {}", store.models_dir().display());
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -173,7 +173,7 @@ fn megabytes(bytes: u64) -> String {
 fn download(installer: Installer, id: &str) -> anyhow::Result<ExitCode> {
     let model = installer.catalog.require(id)?;
     if let Some(note) = &model.license_note {
-        eprintln!("note: {id} is licensed {} ({note})", model.license);
+        say!("note: {id} is licensed {} ({note})", model.license);
     }
     let cancel = install_ctrl_c_handler();
     let mut options = installer.options.clone();
@@ -187,18 +187,18 @@ fn download(installer: Installer, id: &str) -> anyhow::Result<ExitCode> {
     progress.done();
     match result {
         Ok(installed) if installed.already => {
-            println!(
+            out!(
                 "{id} is already installed in {}",
                 installed.model.dir.display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Ok(installed) => {
-            println!("installed {id} in {}", installed.model.dir.display());
+            out!("installed {id} in {}", installed.model.dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Err(error @ ModelError::Interrupted { .. }) => {
-            eprintln!("noi: {error}");
+            say!("noi: {error}");
             Ok(ExitCode::from(INTERRUPTED))
         }
         Err(error) => Err(error.into()),
@@ -227,20 +227,20 @@ fn install(installer: &Installer, path: &Path, id: Option<&str>) -> anyhow::Resu
     progress.done();
     let installed = result.with_context(|| format!("cannot install {}", path.display()))?;
     let model = &installed.model;
-    println!("installed {} in {}", model.id, model.dir.display());
+    out!("installed {} in {}", model.id, model.dir.display());
     if let Some(entry) = installer
         .catalog
         .get(&model.id)
         .filter(|m| m.license_note.is_some())
     {
-        println!("note: {} is licensed {}", model.id, entry.license_label());
+        out!("note: {} is licensed {}", model.id, entry.license_label());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn waiting_notice(event: Event) {
     if let Event::WaitingForLock { id } = event {
-        eprintln!("waiting for another noi that is installing {id}…");
+        say!("waiting for another noi that is installing {id}…");
     }
 }
 
@@ -293,7 +293,7 @@ impl Progress {
 
     fn notice(&self, text: &str) {
         if self.bar.is_hidden() {
-            eprintln!("{text}");
+            say!("{text}");
         } else {
             self.bar.println(text);
         }

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Another browser origin allowed to call the API (repeatable; loopback ones always are).
     #[arg(long = "allow-origin", value_name = "URL")]
     allow_origin: Vec<String>,
+    /// Another `Host` name the server answers to (repeatable). Loopback names always are; with
+    /// --bind-all, the --host address too. Others are refused (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
     /// Allow every browser origin.
     #[arg(long)]
     cors_allow_any: bool,
@@ -93,6 +97,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(serve(args, config, engine))?;
+    // A decode cancelled at the end of the drain window stops at its next chunk; the process
+    // need not wait for that (dropping the runtime would).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -103,7 +110,7 @@ fn load_engine(model: &ModelArgs, config: &EngineConfig) -> anyhow::Result<Optio
     let resolved = match model.resolve() {
         Ok(resolved) => resolved,
         Err(error @ noi_models::ModelError::NoModelInstalled { .. }) => {
-            eprintln!("noi: warning: {error}; serving without a model until then");
+            say!("noi: warning: {error}; serving without a model until then");
             return Ok(None);
         }
         Err(error) => return Err(error.into()),
@@ -130,6 +137,12 @@ fn server_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
             allowed: args.allow_origin.clone(),
             allow_any: args.cors_allow_any,
         },
+        allowed_hosts: args
+            .allow_host
+            .iter()
+            .chain(std::iter::once(&args.host))
+            .cloned()
+            .collect(),
         limits: Limits {
             body_limit_bytes: args.body_limit_bytes,
             max_audio_secs: args.max_audio_secs,
@@ -169,10 +182,10 @@ async fn serve(
     state.set_installed(installed_models());
     let state = Arc::new(state);
     // Scripts and tests read this line to find the port (with --port 0).
-    eprintln!("noi: listening on http://{address}");
+    say!("noi: listening on http://{address}");
     noi_server::serve(listener, state, noi_server::shutdown_signal())
         .await
         .context("the server stopped on an error")?;
-    eprintln!("noi: stopped");
+    say!("noi: stopped");
     Ok(())
 }

@@ -28,7 +28,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
             }
             Err(error) => {
                 failed = true;
-                eprintln!("noi: error: {}", with_file(&error.to_string(), file));
+                say!("noi: error: {}", with_file(&error.to_string(), file));
             }
         }
     }

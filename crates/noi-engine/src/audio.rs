@@ -13,15 +13,20 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::CODEC_ID_NULL_AUDIO;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::model_input::SAMPLE_RATE;
 use crate::resample::{ResampleError, Resampler};
+use crate::wav_patch;
+
+/// How much of a pipe is looked at before decoding starts (see `AudioReader::from_stream`).
+const STREAM_PEEK: usize = 64 * 1024;
 
 /// The rate every chunk comes out at, in Hz: what the models were trained on.
 pub const TARGET_RATE: u32 = SAMPLE_RATE as u32;
@@ -164,6 +169,8 @@ pub struct AudioReader {
     /// Rate of the audio currently decoded (a chained OGG stream may change it).
     current_rate: u32,
     finished: bool,
+    /// Problems worked around so far (see [`AudioReader::warnings`]).
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for AudioReader {
@@ -193,27 +200,53 @@ struct Decoded {
 
 impl AudioReader {
     /// Opens an audio file; the format is detected from its content, helped by the extension.
+    /// `-` is standard input. Named pipes, process substitution (`<(…)`), `/dev/stdin` and
+    /// other devices are read as streams, front to back (so MP4/M4A, which keeps its index at
+    /// the end, needs a real file).
     pub fn open(path: &Path) -> Result<Self, AudioError> {
         let open_err = |reason| AudioError::Open {
             path: path.to_owned(),
             reason,
         };
-        let file = File::open(path).map_err(open_err)?;
+        let (opened, input) = if path == Path::new("-") {
+            (Path::new("/dev/stdin"), "standard input".to_owned())
+        } else {
+            (path, path.display().to_string())
+        };
+        let file = File::open(opened).map_err(open_err)?;
         let meta = file.metadata().map_err(open_err)?;
         if meta.is_dir() {
             return Err(open_err(io::Error::other("it is a directory")));
         }
-        let input = path.display().to_string();
+        let ext = path.extension().and_then(|e| e.to_str());
+        if !meta.is_file() {
+            return Self::from_stream(file, input, ext);
+        }
         if meta.len() == 0 {
             return Err(empty(input, "0 bytes"));
         }
-        let ext = path.extension().and_then(|e| e.to_str());
-        Self::from_source(Box::new(file), input, ext)
+        let (wrapped, head) =
+            wav_patch::Patched::wrap(file).map_err(|reason| AudioError::Read {
+                input: input.clone(),
+                decoded_secs: 0.0,
+                reason,
+            })?;
+        check_wav_channels(&input, &head)?;
+        let source: Box<dyn MediaSource> = match wrapped {
+            Ok(patched) => Box::new(patched),
+            Err(file) => Box::new(file),
+        };
+        Self::from_source(source, input, ext)
     }
 
     /// Reads audio held in memory; `extension_hint` ("wav", ".mp3", ...) helps detection.
-    pub fn from_bytes(bytes: Vec<u8>, extension_hint: Option<&str>) -> Result<Self, AudioError> {
+    pub fn from_bytes(
+        mut bytes: Vec<u8>,
+        extension_hint: Option<&str>,
+    ) -> Result<Self, AudioError> {
         let input = "audio data".to_owned();
+        check_wav_channels(&input, &bytes)?;
+        wav_patch::patch_in_place(&mut bytes);
         if bytes.is_empty() {
             return Err(empty(input, "0 bytes"));
         }
@@ -253,6 +286,46 @@ impl AudioReader {
         ext: Option<&str>,
     ) -> Result<Self, AudioError> {
         let edit = mp4_edit::read(source.as_mut());
+        Self::from_probe(source, input, ext, edit)
+    }
+
+    /// A pipe or device, read once from front to back. Its start is looked at first, so an
+    /// empty stream or an MP4 (which cannot be read without seeking) gets a clear error.
+    fn from_stream(mut stream: File, input: String, ext: Option<&str>) -> Result<Self, AudioError> {
+        let mut head = Vec::with_capacity(STREAM_PEEK);
+        let read = io::Read::read_to_end(
+            &mut io::Read::take(io::Read::by_ref(&mut stream), STREAM_PEEK as u64),
+            &mut head,
+        );
+        if let Err(reason) = read {
+            return Err(AudioError::Read {
+                input,
+                decoded_secs: 0.0,
+                reason,
+            });
+        }
+        if head.is_empty() {
+            return Err(empty(input, "the stream ended before any byte"));
+        }
+        check_wav_channels(&input, &head)?;
+        wav_patch::patch_in_place(&mut head);
+        if head.get(4..8) == Some(b"ftyp") {
+            return Err(unsupported(
+                &input,
+                "MP4/M4A cannot be read from a pipe (its index is usually at the end): save it \
+                 to a file first",
+            ));
+        }
+        let source = ReadOnlySource::new(io::Read::chain(Cursor::new(head), stream));
+        Self::from_probe(Box::new(source), input, ext, None)
+    }
+
+    fn from_probe(
+        source: Box<dyn MediaSource>,
+        input: String,
+        ext: Option<&str>,
+        edit: Option<mp4_edit::Edit>,
+    ) -> Result<Self, AudioError> {
         let format = probe(source, ext).map_err(|e| classify_probe_error(&input, e))?;
         let track = audio_track(format.as_ref()).ok_or_else(|| AudioError::Unsupported {
             input: input.clone(),
@@ -285,6 +358,7 @@ impl AudioReader {
             keep_frames: None,
             current_rate: 0,
             finished: false,
+            warnings: Vec::new(),
         };
         reader.prime()?;
         Ok(reader)
@@ -431,27 +505,37 @@ impl AudioReader {
 
     /// At the end: warns of skipped packets, and of a file shorter than its header says (a
     /// truncated WAV just ends, with no error from symphonia).
-    fn report_damage(&self) {
+    fn report_damage(&mut self) {
         if self.bad_packets > 1 {
-            tracing::warn!(
-                "{}: skipped {} packets that did not decode; the file is damaged",
-                self.input,
+            self.warn(format!(
+                "skipped {} packets that did not decode; the file is damaged",
                 self.bad_packets
-            );
+            ));
         }
         let (decoded, declared) = (self.decoded_secs(), self.info.duration_secs.unwrap_or(0.0));
         if decoded < declared * SHORTFALL_WARNING {
-            tracing::warn!(
-                "{}: the file ends after {decoded:.2} s but its header says {declared:.2} s; \
-                 it was probably cut short (using the audio up to there)",
-                self.input,
-            );
+            self.warn(format!(
+                "the file ends after {decoded:.2} s but its header says {declared:.2} s; it was \
+                 probably cut short (using the audio up to there)"
+            ));
         }
+    }
+
+    /// Logs a problem the reader worked around, and keeps it for [`Self::warnings`].
+    fn warn(&mut self, message: String) {
+        tracing::warn!("{}: {message}", self.input);
+        self.warnings.push(message);
+    }
+
+    /// What was wrong with the input but worked around (damaged packets, a file cut short):
+    /// the transcript covers only part of it. Complete once the reader has ended.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// A container error mid-stream. After some audio, keep it and end the stream with a
     /// warning: a cut-off recording should still be transcribed up to the cut.
-    fn stream_error(&self, err: SymError) -> Result<Step, AudioError> {
+    fn stream_error(&mut self, err: SymError) -> Result<Step, AudioError> {
         let err = match err {
             SymError::IoError(reason) if reason.kind() != io::ErrorKind::UnexpectedEof => {
                 return Err(AudioError::Read {
@@ -465,12 +549,11 @@ impl AudioReader {
         if self.frames_decoded == 0 {
             return Err(self.nothing_decoded(&err.to_string()));
         }
-        tracing::warn!(
-            "{}: the file ends early or is damaged after {:.2} s of audio ({err}); \
-             using the audio decoded up to there",
-            self.input,
+        self.warn(format!(
+            "the file ends early or is damaged after {:.2} s of audio ({err}); using the audio \
+             decoded up to there",
             self.decoded_secs()
-        );
+        ));
         Ok(Step::End)
     }
 
@@ -587,6 +670,13 @@ fn make_decoder(
     input: &str,
     params: &AudioCodecParameters,
 ) -> Result<Box<dyn AudioDecoder>, AudioError> {
+    if params.codec == CODEC_ID_OPUS {
+        return Err(unsupported(
+            input,
+            "Opus audio (Ogg/Opus, or WebM as browsers record it) is not decoded yet; convert it \
+             first, e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 out.wav`",
+        ));
+    }
     let opts = AudioDecoderOptions::default();
     guard(|| symphonia::default::get_codecs().make_audio_decoder(params, &opts)).map_err(
         |e| match e {
@@ -655,6 +745,22 @@ fn empty(input: String, detail: &str) -> AudioError {
     AudioError::Empty {
         input,
         detail: detail.to_owned(),
+    }
+}
+
+/// A WAV with more channels than the reader takes gets a clear refusal (symphonia's own error
+/// would call the file corrupt).
+fn check_wav_channels(input: &str, head: &[u8]) -> Result<(), AudioError> {
+    match wav_patch::wav_channels(head) {
+        Some(n) if n > wav_patch::MAX_WAV_CHANNELS => Err(unsupported(
+            input,
+            &format!(
+                "a WAV with {n} channels: up to {} are read; mix it down first, e.g. `ffmpeg \
+                 -i INPUT -ac 1 out.wav`",
+                wav_patch::MAX_WAV_CHANNELS
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

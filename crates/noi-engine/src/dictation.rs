@@ -10,6 +10,7 @@
 //! segments.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -80,12 +81,39 @@ enum Command {
 #[derive(Clone)]
 pub struct DictationInput {
     commands: Sender<Command>,
+    queue: Arc<Queue>,
 }
 
 impl DictationInput {
     /// Queues audio; never blocks and never drops it while the stream runs.
     pub fn push(&self, samples: &[f32]) {
-        let _ = self.commands.send(Command::Audio(samples.to_vec()));
+        self.queue.push(&self.commands, samples);
+    }
+}
+
+/// What the caller and the worker share about the audio between them.
+struct Queue {
+    /// Input samples pushed and not yet taken in by the worker: how far it is behind.
+    pending: AtomicUsize,
+    /// Set by `cancel` (and drop): the worker stops at once, throwing away queued audio.
+    abandoned: AtomicBool,
+}
+
+impl Queue {
+    fn push(&self, commands: &Sender<Command>, samples: &[f32]) {
+        self.pending.fetch_add(samples.len(), Ordering::SeqCst);
+        // A send only fails when the worker has stopped, which `finish` reports.
+        if commands.send(Command::Audio(samples.to_vec())).is_err() {
+            self.pending.fetch_sub(samples.len(), Ordering::SeqCst);
+        }
+    }
+
+    fn taken(&self, samples: usize) {
+        self.pending.fetch_sub(samples, Ordering::SeqCst);
+    }
+
+    fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
     }
 }
 
@@ -96,6 +124,8 @@ pub struct DictationStream {
     tentative: Arc<DecodeCancel>,
     events: Option<Receiver<DictationEvent>>,
     worker: Option<JoinHandle<Result<Transcript>>>,
+    queue: Arc<Queue>,
+    sample_rate: u32,
 }
 
 impl DictationStream {
@@ -111,12 +141,17 @@ impl DictationStream {
         let (commands, command_rx) = mpsc::channel();
         let (event_tx, events) = mpsc::channel();
         let tentative = Arc::new(DecodeCancel::new()?);
+        let queue = Arc::new(Queue {
+            pending: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
+        });
         let worker = Worker::new(
             recognizer,
             config,
             resampler,
             event_tx,
             Arc::clone(&tentative),
+            Arc::clone(&queue),
         );
         let worker = std::thread::Builder::new()
             .name("noi-dictation".into())
@@ -127,13 +162,21 @@ impl DictationStream {
             tentative,
             events: Some(events),
             worker: Some(worker),
+            queue,
+            sample_rate,
         })
     }
 
-    /// Queues audio; never blocks and never drops it.
+    /// Queues audio; never blocks and never drops it. A caller fed faster than real time
+    /// (a network client) watches [`Self::backlog`] and stops reading while it is long.
     pub fn push(&self, samples: &[f32]) {
-        // A send only fails when the worker has stopped on an error, which `finish` reports.
-        let _ = self.commands.send(Command::Audio(samples.to_vec()));
+        self.queue.push(&self.commands, samples);
+    }
+
+    /// How much pushed audio the worker has not taken in yet.
+    pub fn backlog(&self) -> Duration {
+        let pending = self.queue.pending.load(Ordering::SeqCst);
+        Duration::from_secs_f64(pending as f64 / f64::from(self.sample_rate))
     }
 
     /// A handle that pushes audio into this stream from another thread (a microphone's), while
@@ -142,6 +185,7 @@ impl DictationStream {
     pub fn input(&self) -> DictationInput {
         DictationInput {
             commands: self.commands.clone(),
+            queue: Arc::clone(&self.queue),
         }
     }
 
@@ -163,11 +207,17 @@ impl DictationStream {
         self.join()
     }
 
-    /// Stops without a final decode.
+    /// Stops without a final decode, throwing away audio still queued (a client that left
+    /// must not cost the decoding of what it had sent ahead).
     pub fn cancel(mut self) {
+        self.abandon();
+        let _ = self.join();
+    }
+
+    fn abandon(&self) {
+        self.queue.abandoned.store(true, Ordering::SeqCst);
         self.tentative.cancel();
         let _ = self.commands.send(Command::Cancel);
-        let _ = self.join();
     }
 
     fn join(&mut self) -> Result<Transcript> {
@@ -181,8 +231,7 @@ impl DictationStream {
 impl Drop for DictationStream {
     fn drop(&mut self) {
         if self.worker.is_some() {
-            self.tentative.cancel();
-            let _ = self.commands.send(Command::Cancel);
+            self.abandon();
             let _ = self.join();
         }
     }
@@ -205,6 +254,7 @@ struct Worker {
     /// The open segment decoded ahead, as `finish` would decode it, once speech paused
     /// (see [`Worker::speculate`]).
     speculation: Option<Segment>,
+    queue: Arc<Queue>,
 }
 
 impl Worker {
@@ -214,6 +264,7 @@ impl Worker {
         resampler: Resampler,
         events: Sender<DictationEvent>,
         tentative: Arc<DecodeCancel>,
+        queue: Arc<Queue>,
     ) -> Self {
         Worker {
             recognizer,
@@ -228,6 +279,7 @@ impl Worker {
             config,
             tentative,
             speculation: None,
+            queue,
         }
     }
 
@@ -237,8 +289,15 @@ impl Worker {
                 Some(wait) => commands.recv_timeout(wait),
                 None => commands.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
+            if self.queue.is_abandoned() {
+                return Ok(Transcript::default());
+            }
             match command {
-                Ok(Command::Audio(samples)) => self.ingest(&samples)?,
+                Ok(Command::Audio(samples)) => {
+                    let taken = self.ingest(&samples);
+                    self.queue.taken(samples.len());
+                    taken?;
+                }
                 // Pending audio first: a tentative decode only when nothing is queued.
                 Err(RecvTimeoutError::Timeout) => self.decode_open()?,
                 Ok(Command::Finish) => return self.finish(),

@@ -26,6 +26,7 @@ pub mod search;
 pub mod segment;
 pub mod transcript;
 pub mod vad;
+mod wav_patch;
 
 pub use recognizer::{Recognizer, RecognizerConfig};
 pub mod dictation;

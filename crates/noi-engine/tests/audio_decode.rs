@@ -588,3 +588,79 @@ fn wav_header_pcm16(rate: u32, frames: usize) -> Vec<u8> {
     h.extend_from_slice(&data_len.to_le_bytes());
     h
 }
+
+/// A WAVE_FORMAT_EXTENSIBLE file of `channels` 16-bit channels at 16 kHz, channel c holding
+/// the constant (c + 1) × 1000, with no speaker positions (a mask cannot name more than 18).
+fn many_channel_wav(channels: u16, frames: usize) -> Vec<u8> {
+    let data_len = frames * 2 * usize::from(channels);
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&((4 + 8 + 40 + 8 + data_len) as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&40u32.to_le_bytes());
+    wav.extend_from_slice(&0xFFFEu16.to_le_bytes());
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&16_000u32.to_le_bytes());
+    wav.extend_from_slice(&(32_000 * u32::from(channels)).to_le_bytes());
+    wav.extend_from_slice(&(2 * channels).to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(&22u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(&0u32.to_le_bytes());
+    // KSDATAFORMAT_SUBTYPE_PCM
+    wav.extend_from_slice(&[
+        1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
+    ]);
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data_len as u32).to_le_bytes());
+    for _ in 0..frames {
+        for c in 0..channels {
+            wav.extend_from_slice(&((i16::try_from(c).unwrap() + 1) * 1000).to_le_bytes());
+        }
+    }
+    wav
+}
+
+/// More channels than a speaker mask can name (issue 17): read, and averaged like any other,
+/// up to 26; more get a clear refusal, not "corrupt".
+#[test]
+fn wav_with_more_than_18_channels_is_read_and_averaged() {
+    let err = read_all_bytes(many_channel_wav(27, 160), None).unwrap_err();
+    assert!(matches!(err, AudioError::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("27 channels"), "{err}");
+    for channels in [19u16, 20, 26] {
+        let wav = many_channel_wav(channels, 1600);
+        // The mean of (c + 1) × 1000 over c < n is (n + 1) × 500.
+        let expected = f32::from(channels + 1) * 500.0 / 32768.0;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.wav");
+        std::fs::write(&path, &wav).unwrap();
+        for (samples, info) in [
+            read_all(&path).unwrap_or_else(|e| panic!("{channels} channels: {e}")),
+            read_all_bytes(wav.clone(), None).unwrap(),
+        ] {
+            assert_eq!(info.channels, usize::from(channels));
+            assert_eq!(samples.len(), 1600);
+            assert!(
+                samples.iter().all(|s| (s - expected).abs() < 1e-4),
+                "{channels} channels: {} ≠ {expected}",
+                samples[100]
+            );
+        }
+    }
+}
+
+/// Opus (Ogg, and WebM as browsers record it) is demuxed but not decoded: the refusal says so
+/// and how to convert, rather than calling the file unreadable (issue 17).
+#[test]
+fn opus_is_refused_by_name() {
+    for name in ["tone_16k.opus", "tone_16k_opus.webm"] {
+        let err = decode_err(name);
+        assert!(
+            matches!(err, AudioError::Unsupported { .. }),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().contains("Opus audio"), "{name}: {err}");
+        assert!(err.to_string().contains("ffmpeg"), "{name}: {err}");
+    }
+}

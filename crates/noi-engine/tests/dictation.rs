@@ -272,3 +272,32 @@ fn cancel_and_drop_return_promptly() {
     stream.push(&vec![0.1; 16_000]);
     drop(stream);
 }
+
+/// Audio pushed faster than the worker takes it in shows as a backlog (what the API's
+/// backpressure watches), and cancelling throws that queue away instead of decoding it.
+#[test]
+fn cancel_drops_queued_audio_and_backlog_measures_it() {
+    let (Some(model), Some(path)) = (
+        common::replica(common::S_REPLICA),
+        common::test_audio("long_2min.wav"),
+    ) else {
+        return;
+    };
+    let samples = common::read_wav_16k(&path);
+    let recognizer = recognizer(&model);
+    let stream = DictationStream::start(recognizer, DictationConfig::default(), 16_000).unwrap();
+    for chunk in samples.chunks(1600) {
+        stream.push(chunk);
+    }
+    let backlog = stream.backlog();
+    assert!(
+        backlog > Duration::from_secs(60),
+        "two minutes pushed at once are mostly still queued: {backlog:?}"
+    );
+    let started = Instant::now();
+    stream.cancel();
+    let took = started.elapsed();
+    // Decoding the queued minutes would take tens of seconds; stopping takes at most the
+    // chunk in hand.
+    assert!(took < Duration::from_secs(2), "cancel took {took:?}");
+}

@@ -42,6 +42,8 @@ pub enum EntryKind {
     Directory,
     /// Symlinks and hard links: they could point outside the model folder.
     Link,
+    /// A GNU sparse file (`tar --sparse`): mostly holes, which a model file never is.
+    Sparse,
     /// Devices and FIFOs, and anything else we do not know.
     Special,
 }
@@ -75,6 +77,12 @@ pub fn plan_entry(
     }
     match kind {
         EntryKind::Link => return Err("is a link"),
+        EntryKind::Sparse => {
+            return Err(
+                "is stored as a sparse file (`tar --sparse`): model files have no holes; \
+                        pack the archive again without --sparse",
+            );
+        }
         EntryKind::Special => return Err("is a device, FIFO or other special file"),
         EntryKind::Directory => return Ok(EntryPlan::Skip),
         EntryKind::File => {}
@@ -96,6 +104,7 @@ fn entry_kind(kind: tar::EntryType) -> EntryKind {
         T::Regular | T::Continuous => EntryKind::File,
         T::Directory => EntryKind::Directory,
         T::Symlink | T::Link => EntryKind::Link,
+        T::GNUSparse => EntryKind::Sparse,
         _ => EntryKind::Special,
     }
 }
@@ -110,7 +119,19 @@ pub fn extract(
 ) -> Result<Vec<PinnedFile>> {
     let file = File::open(archive).map_err(io("open", archive))?;
     let decoder = bzip2::read::BzDecoder::new(BufReader::new(file));
-    let mut tar = tar::Archive::new(decoder);
+    extract_tar(decoder, archive, dest, selection, fail_write_after)
+}
+
+/// [`extract`] from an already decompressed tar stream; `archive` names it in messages. The
+/// fuzz target `archive` drives it with arbitrary bytes.
+pub fn extract_tar(
+    stream: impl Read,
+    archive: &Path,
+    dest: &Path,
+    selection: Selection,
+    fail_write_after: Option<u64>,
+) -> Result<Vec<PinnedFile>> {
+    let mut tar = tar::Archive::new(stream);
     let corrupt = |e: std::io::Error| ModelError::NotAModel {
         path: archive.to_path_buf(),
         reason: format!("it is not a readable .tar.bz2 archive ({e})"),
@@ -262,6 +283,12 @@ mod tests {
         );
         assert_eq!(plan("top/encoder.onnx", EntryKind::Link), Err("is a link"));
         assert!(plan("top/dev", EntryKind::Special).is_err());
+        let sparse = plan("top/encoder.onnx", EntryKind::Sparse).unwrap_err();
+        assert!(
+            sparse.contains("sparse") && !sparse.contains("FIFO"),
+            "{sparse}"
+        );
+        assert_eq!(entry_kind(tar::EntryType::GNUSparse), EntryKind::Sparse);
         assert!(plan("top/..", EntryKind::Directory).is_err());
     }
 

@@ -57,6 +57,8 @@ pub struct ServerConfig {
     /// Required bearer token, if any.
     pub token: Option<String>,
     pub origins: OriginPolicy,
+    /// `Host` names accepted besides loopback ones (`--allow-host`; see `policy::host_allowed`).
+    pub allowed_hosts: Vec<String>,
     pub limits: Limits,
     pub metrics: bool,
     /// Believe `X-Forwarded-For`/`X-Real-IP` (only behind a reverse proxy you run).

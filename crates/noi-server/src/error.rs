@@ -99,6 +99,7 @@ impl ApiError {
             "shutting_down",
             "the server is shutting down; retry against the next instance",
         )
+        .retry_after(1000)
     }
 
     pub fn unauthorized() -> Self {
@@ -107,6 +108,25 @@ impl ApiError {
             "unauthorized",
             "missing or wrong token: send `Authorization: Bearer <token>` (WebSocket: also \
              `?token=`); the desktop app writes its token to api.json in its config folder",
+        )
+    }
+
+    pub fn request_timeout(idle_secs: u64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request body stopped arriving for {idle_secs} s; send it again"),
+        )
+    }
+
+    pub fn host_denied(host: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "host_denied",
+            format!(
+                "this server answers to loopback names (localhost, 127.0.0.1), not {host:?}; \
+                 start it with --allow-host NAME to accept another name"
+            ),
         )
     }
 

@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
+use noi_engine::EngineError;
 use noi_engine::SAMPLE_RATE;
 use noi_engine::audio::AudioReader;
 use noi_engine::transcript::Transcript;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
 use crate::state::SharedState;
@@ -21,7 +23,7 @@ pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiErro
     let mut body = body;
     let mut kept = Vec::new();
     let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = with_idle_timeout(body.frame()).await? {
         let Ok(frame) = frame else {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
@@ -47,6 +49,19 @@ pub async fn read_body(state: &SharedState, body: Body) -> Result<Bytes, ApiErro
         return Err(ApiError::empty_body());
     }
     Ok(Bytes::from(kept))
+}
+
+/// How long a request body may send nothing before the request is answered 408: a client
+/// that stops mid-body must not hold its connection (and the bytes it sent) forever.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Awaits one step of reading a body, at most [`BODY_IDLE_TIMEOUT`].
+pub async fn with_idle_timeout<T>(
+    step: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(BODY_IDLE_TIMEOUT, step)
+        .await
+        .map_err(|_| ApiError::request_timeout(BODY_IDLE_TIMEOUT.as_secs()))
 }
 
 /// How much of an oversize body is read and thrown away before the connection is dropped.
@@ -78,39 +93,57 @@ pub async fn open_audio(bytes: Bytes, hint: Option<String>) -> Result<AudioReade
 }
 
 /// Transcribes a whole file the way `noi transcribe` does.
-pub async fn transcribe(state: &SharedState, reader: AudioReader) -> Result<Transcript, ApiError> {
+///
+/// When the client goes away, the server drops this future: the decode is then cancelled
+/// (the reader stops handing out audio), and the slot stays taken until the decode has really
+/// stopped, so `--pool-size` bounds the work running, not just the requests waiting.
+/// Also returns the reader's warnings: problems worked around (a file cut short, damaged
+/// packets), so the client learns the transcript covers only part of what it sent.
+pub async fn transcribe(
+    state: &SharedState,
+    reader: AudioReader,
+) -> Result<(Transcript, Vec<String>), ApiError> {
     let engine = state.engine()?;
-    let _slot = acquire_slot(state).await?;
+    let slot = acquire_slot(state).await?;
     let config = engine.config.recognizer_config();
     let max_secs = state.config.limits.max_audio_secs;
     let started = Instant::now();
-    let transcript = tokio::task::spawn_blocking(move || {
-        let mut chunks = LimitedChunks::new(reader, max_secs);
+    let client_gone = CancellationToken::new();
+    let _cancel_when_dropped = client_gone.clone().drop_guard();
+    let decoding = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let mut chunks = LimitedChunks::new(reader, max_secs).cancelled_by(client_gone);
         let result = engine
             .recognizer
             .transcribe_chunks(chunks.by_ref(), &config, |_| {});
         if chunks.too_long {
             return Err(ApiError::audio_too_long(max_secs));
         }
-        result.map_err(ApiError::from)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        let warnings = chunks.reader.warnings().to_vec();
+        result.map(|t| (t, warnings)).map_err(ApiError::from)
+    });
+    let (transcript, warnings) = tokio::select! {
+        decoded = decoding => decoded.map_err(ApiError::internal)??,
+        // Dropping `_cancel_when_dropped` on the way out stops the decode.
+        _ = state.drain_ending.cancelled() => return Err(ApiError::shutting_down()),
+    };
     state
         .metrics
         .inference_seconds
         .observe(started.elapsed().as_secs_f64());
     state.metrics.audio_seconds.inc_by(transcript.duration);
-    Ok(transcript)
+    Ok((transcript, warnings))
 }
 
 /// The reader's 16 kHz chunks, ending early (and saying so) past the audio-length limit,
-/// so a long file costs no more than the limit.
+/// so a long file costs no more than the limit; and ending in an error once the request is
+/// cancelled, so the decode stops without finishing what is open.
 pub struct LimitedChunks {
     reader: AudioReader,
     max_samples: usize,
     seen: usize,
     pub too_long: bool,
+    cancel: Option<CancellationToken>,
 }
 
 impl LimitedChunks {
@@ -120,7 +153,22 @@ impl LimitedChunks {
             max_samples: max_secs as usize * SAMPLE_RATE,
             seen: 0,
             too_long: false,
+            cancel: None,
         }
+    }
+
+    /// Stops with an error at the next chunk once `cancel` is cancelled.
+    pub fn cancelled_by(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+}
+
+/// What the chunks end with when the request was cancelled (nobody reads it).
+fn cancelled() -> EngineError {
+    EngineError::Inference {
+        part: "request",
+        reason: "cancelled: the client left".into(),
     }
 }
 
@@ -130,6 +178,13 @@ impl Iterator for LimitedChunks {
     fn next(&mut self) -> Option<Self::Item> {
         if self.too_long {
             return None;
+        }
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+        {
+            return Some(Err(cancelled()));
         }
         match self.reader.next_chunk() {
             Ok(Some(chunk)) => {

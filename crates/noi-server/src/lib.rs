@@ -11,7 +11,10 @@
 
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jobs;
+mod listen;
 pub mod live;
 pub mod metrics;
 mod middleware;
@@ -21,8 +24,7 @@ pub mod protocol;
 pub mod routes;
 pub mod state;
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -41,16 +43,14 @@ pub async fn serve_listener(
     stop_listening: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
-    let app =
-        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = stop_listening => {}
-                _ = shutdown.cancelled() => {}
-            }
-        })
-        .await
+    let app = routes::router(Arc::clone(&state));
+    listen::serve(listener, app, async move {
+        tokio::select! {
+            _ = stop_listening => {}
+            _ = shutdown.cancelled() => {}
+        }
+    })
+    .await
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets every open stream send its
@@ -65,11 +65,8 @@ pub async fn serve(
         shutdown.await;
         token.cancel();
     });
-    let app =
-        routes::router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let serving = axum::serve(listener, app)
-        .with_graceful_shutdown(state.shutdown.clone().cancelled_owned())
-        .into_future();
+    let app = routes::router(Arc::clone(&state));
+    let serving = listen::serve(listener, app, state.shutdown.clone().cancelled_owned());
     tokio::pin!(serving);
     tokio::select! {
         result = &mut serving => return result,
@@ -82,12 +79,22 @@ pub async fn serve(
         .limits
         .shutdown_drain
         .max(std::time::Duration::from_secs(1));
-    let finished = tokio::time::timeout(drain, async {
+    let deadline = tokio::time::Instant::now() + drain;
+    let mut finishing = std::pin::pin!(async {
         let result = serving.await;
         state.streams.wait().await;
         result
-    })
-    .await;
+    });
+    // Whole-file requests still decoding when the window is nearly over answer 503
+    // `shutting_down` in its last part, so no client is left with a closed connection.
+    let finished =
+        match tokio::time::timeout_at(deadline - answer_window(drain), &mut finishing).await {
+            Ok(result) => Ok(result),
+            Err(_) => {
+                state.drain_ending.cancel();
+                tokio::time::timeout_at(deadline, &mut finishing).await
+            }
+        };
     match finished {
         Ok(result) => result,
         Err(_) => {
@@ -98,6 +105,12 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// The end of the drain window kept for answering requests that could not finish: a quarter
+/// of it, at most 1 s.
+fn answer_window(drain: std::time::Duration) -> std::time::Duration {
+    (drain / 4).min(std::time::Duration::from_secs(1))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (service managers, `kill`).

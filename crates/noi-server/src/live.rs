@@ -35,6 +35,9 @@ impl From<Word> for WordInfo {
     }
 }
 
+/// How far the engine may fall behind a stream's client before the server stops reading it.
+pub const MAX_BACKLOG: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub fn round_ms(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
 }
@@ -79,6 +82,15 @@ impl LiveTranscription {
         if let Some(stream) = &self.stream {
             stream.push(samples);
         }
+    }
+
+    /// True while the engine is more than [`MAX_BACKLOG`] behind what was pushed: the caller
+    /// stops reading its client until it catches up (backpressure), so a client sending
+    /// faster than real time costs a bounded queue, not memory and CPU after it has left.
+    pub fn is_behind(&self) -> bool {
+        self.stream
+            .as_ref()
+            .is_some_and(|stream| stream.backlog() > MAX_BACKLOG)
     }
 
     /// No more audio: the engine decodes what is open. Keep reading [`Self::next_update`]
@@ -132,18 +144,19 @@ impl LiveTranscription {
         }
     }
 
-    /// Stops without sending anything (the client is gone); the open audio is still decoded
-    /// so the log can say how much was discarded.
-    pub async fn discard(self) {
+    /// Stops at once without sending anything (the client is gone): audio still queued is
+    /// thrown away, not decoded. Returns when the engine's worker has stopped.
+    pub async fn discard(mut self) {
         let sent = self.sent;
-        if let Ok(transcript) = self.result().await {
-            let unsent = transcript.segments.len().saturating_sub(sent);
-            tracing::info!(
-                segments = unsent,
-                audio_secs = transcript.duration,
-                "client left: pending transcript discarded"
-            );
+        if let Some(stream) = self.stream.take() {
+            let _ = tokio::task::spawn_blocking(move || stream.cancel()).await;
+        } else if let Some(finishing) = self.finishing.take() {
+            let _ = finishing.await;
         }
+        tracing::info!(
+            finals_sent = sent,
+            "client left: the stream stopped, its pending audio discarded"
+        );
     }
 
     fn final_of(&self, segments: &[Segment]) -> Update {

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::policy::{
-    OriginDecision, bearer_token, client_address, decide_origin, is_sane_request_id, query_token,
-    token_matches,
+    OriginDecision, bearer_token, client_address, decide_origin, host_allowed, is_sane_request_id,
+    query_token, token_matches,
 };
 use crate::state::SharedState;
 
@@ -49,13 +49,21 @@ pub async fn guard(
     response
 }
 
-/// Origin, token and rate limit, in that order (a foreign page learns nothing else).
+/// Host, origin, token and rate limit, in that order (a foreign page learns nothing else).
 fn check(
     state: &SharedState,
     peer: SocketAddr,
     request: &Request,
     decision: &OriginDecision,
 ) -> Result<(), ApiError> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .or_else(|| request.uri().host());
+    if !host_allowed(host, &state.config.allowed_hosts) {
+        return Err(ApiError::host_denied(host.unwrap_or_default()));
+    }
     let path = request.uri().path();
     if is_public(path) {
         return Ok(());
@@ -91,8 +99,11 @@ fn check_token(state: &SharedState, request: &Request, always: bool) -> Result<(
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token);
     let from_query = request.uri().query().and_then(query_token);
-    let given = from_header.or(from_query).unwrap_or_default();
-    if token_matches(expected, given) {
+    let given = from_header
+        .map(str::to_owned)
+        .or(from_query)
+        .unwrap_or_default();
+    if token_matches(expected, &given) {
         Ok(())
     } else {
         Err(ApiError::unauthorized())

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 
 /// Which browser origins may call the API (besides loopback ones, always allowed).
@@ -81,14 +82,27 @@ pub fn bearer_token(header: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The `token` parameter of a query string (WebSocket clients cannot set headers).
-pub fn query_token(query: &str) -> Option<&str> {
+/// The `token` parameter of a query string (WebSocket clients cannot set headers),
+/// percent-decoded: `encodeURIComponent` and Python's `urlencode` send `+ / =` as `%2B %2F
+/// %3D`. A raw `+` stays a `+` (not a space), so a token pasted into a URL as it is still
+/// works. With the parameter repeated, the first one counts.
+pub fn query_token(query: &str) -> Option<String> {
+    query_values(query, "token")
+        .into_iter()
+        .next()
+        .filter(|v| !v.is_empty())
+}
+
+/// Every value of the query parameter `name`, percent-decoded (invalid UTF-8 after decoding
+/// is kept lossily, so it simply fails to match).
+pub fn query_values(query: &str, name: &str) -> Vec<String> {
+    let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
     query
         .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "token")
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .filter(|(key, _)| decode(key) == name)
+        .map(|(_, value)| decode(value))
+        .collect()
 }
 
 /// Whether a `--host` value is a loopback address (anything else needs `--bind-all`).
@@ -101,6 +115,38 @@ pub fn is_loopback_host(host: &str) -> bool {
         .trim_end_matches(']')
         .parse::<IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a request's `Host` may reach the API. A web page whose own name was re-pointed at
+/// 127.0.0.1 (DNS rebinding) sends its own name as `Host`: only loopback names and addresses
+/// (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) and the names in `allowed` (`--allow-host`)
+/// pass. A request with no `Host` (HTTP/1.0) is not a browser's, and passes.
+pub fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+    let Some(host) = host else {
+        return true;
+    };
+    let name = host_name(host);
+    let name = name.strip_suffix('.').unwrap_or(&name);
+    is_loopback_host(name)
+        || name.ends_with(".localhost")
+        || allowed
+            .iter()
+            .any(|a| host_name(a).trim_end_matches('.') == name)
+}
+
+/// A `Host` value without its port, lower-cased (`[::1]:9876` → `::1`).
+fn host_name(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_owned();
+    }
+    match host.rsplit_once(':') {
+        // One colon: name:port. More: a bare IPv6 address.
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name.to_owned()
+        }
+        _ => host,
+    }
 }
 
 /// The address a request is counted against for rate limiting. Forwarding headers are
@@ -193,6 +239,37 @@ mod tests {
     }
 
     #[test]
+    fn host_header_names() {
+        let none: [String; 0] = [];
+        for ok in [
+            "127.0.0.1:9876",
+            "localhost",
+            "LOCALHOST:80",
+            "localhost.",
+            "[::1]:9876",
+            "::1",
+            "127.1.2.3",
+            "app.localhost:9876",
+        ] {
+            assert!(host_allowed(Some(ok), &none), "{ok}");
+        }
+        for bad in [
+            "evil.example:9876",
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "10.0.0.2:9876",
+            "",
+        ] {
+            assert!(!host_allowed(Some(bad), &none), "{bad}");
+        }
+        assert!(host_allowed(None, &none));
+        let allowed = ["MyBox.lan".to_owned()];
+        assert!(host_allowed(Some("mybox.lan:9876"), &allowed));
+        assert!(!host_allowed(Some("other.lan:9876"), &allowed));
+    }
+
+    #[test]
     fn tokens() {
         assert!(token_matches("s3cret", "s3cret"));
         assert!(!token_matches("s3cret", "s3cre"));
@@ -201,8 +278,23 @@ mod tests {
         assert_eq!(bearer_token("bearer  abc "), Some("abc"));
         assert_eq!(bearer_token("Basic abc"), None);
         assert_eq!(bearer_token("Bearer "), None);
-        assert_eq!(query_token("sample_rate=16000&token=t1"), Some("t1"));
+        assert_eq!(
+            query_token("sample_rate=16000&token=t1").as_deref(),
+            Some("t1")
+        );
         assert_eq!(query_token("tokens=x"), None);
+        assert_eq!(query_token("token="), None);
+        // What encodeURIComponent / urlencode send for "a+b/c=", and the same raw.
+        assert_eq!(query_token("token=a%2Bb%2Fc%3D").as_deref(), Some("a+b/c="));
+        assert_eq!(query_token("token=a+b/c=").as_deref(), Some("a+b/c="));
+        assert_eq!(
+            query_token("token=first&token=second").as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            query_values("sample_rate=1&x&sample_rate=2", "sample_rate"),
+            ["1", "2"]
+        );
     }
 
     #[test]

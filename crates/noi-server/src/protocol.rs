@@ -2,7 +2,7 @@
 //! events"), byte-compatible with its clients.
 
 use noi_engine::transcript::Word;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::live::{Update, WordInfo};
@@ -39,15 +39,49 @@ pub enum ServerMessage {
     },
 }
 
-/// Client → server text messages; anything else is ignored.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Client → server text messages, as [`parse_client_text`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMessage {
     Stop,
+    /// `configure`; `None` when it names no rate (nothing to change).
     Configure {
-        #[serde(default)]
         sample_rate: Option<u32>,
     },
+    /// A known message with a value we cannot use: answered with this error, not ignored.
+    Invalid {
+        code: &'static str,
+        message: String,
+    },
+    /// Not JSON, or a type we do not know: ignored (docs/api.md, "WebSocket protocol").
+    Unknown,
+}
+
+/// Reads one text frame. A `configure` whose `sample_rate` is not a whole number of Hz (a
+/// string, a fraction, a negative number) is `Invalid`, so the client hears why its rate was
+/// not taken; unknown fields are ignored.
+pub fn parse_client_text(text: &str) -> ClientMessage {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str(text) else {
+        return ClientMessage::Unknown;
+    };
+    match object.get("type").and_then(serde_json::Value::as_str) {
+        Some("stop") => ClientMessage::Stop,
+        Some("configure") => match object.get("sample_rate") {
+            None | Some(serde_json::Value::Null) => ClientMessage::Configure { sample_rate: None },
+            Some(value) => match value.as_u64().and_then(|r| u32::try_from(r).ok()) {
+                Some(rate) => ClientMessage::Configure {
+                    sample_rate: Some(rate),
+                },
+                None => ClientMessage::Invalid {
+                    code: "invalid_sample_rate",
+                    message: format!(
+                        "sample_rate must be a whole number of Hz, not {value}; the rate stays \
+                         as it was"
+                    ),
+                },
+            },
+        },
+        _ => ClientMessage::Unknown,
+    }
 }
 
 impl ServerMessage {
@@ -133,18 +167,46 @@ mod tests {
 
     #[test]
     fn client_messages() {
-        assert!(matches!(
-            serde_json::from_str::<ClientMessage>(r#"{"type":"stop"}"#),
-            Ok(ClientMessage::Stop)
-        ));
-        assert!(matches!(
-            serde_json::from_str::<ClientMessage>(
-                r#"{"type":"configure","sample_rate":16000,"diarization":true}"#
-            ),
-            Ok(ClientMessage::Configure {
+        assert_eq!(parse_client_text(r#"{"type":"stop"}"#), ClientMessage::Stop);
+        assert_eq!(
+            parse_client_text(r#"{"type":"configure","sample_rate":16000,"diarization":true}"#),
+            ClientMessage::Configure {
                 sample_rate: Some(16000)
-            })
-        ));
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+            }
+        );
+        assert_eq!(
+            parse_client_text(r#"{"type":"configure"}"#),
+            ClientMessage::Configure { sample_rate: None }
+        );
+        assert_eq!(
+            parse_client_text(r#"{"type":"dance"}"#),
+            ClientMessage::Unknown
+        );
+        assert_eq!(parse_client_text("not json"), ClientMessage::Unknown);
+        assert_eq!(parse_client_text("[1,2]"), ClientMessage::Unknown);
+    }
+
+    #[test]
+    fn a_rate_that_is_not_a_whole_number_is_an_error() {
+        for rate in [
+            r#""16000""#,
+            "16000.5",
+            "-8000",
+            "1e20",
+            "true",
+            "4294967296",
+        ] {
+            let text = format!(r#"{{"type":"configure","sample_rate":{rate}}}"#);
+            assert!(
+                matches!(
+                    parse_client_text(&text),
+                    ClientMessage::Invalid {
+                        code: "invalid_sample_rate",
+                        ..
+                    }
+                ),
+                "{text}"
+            );
+        }
     }
 }

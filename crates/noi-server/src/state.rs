@@ -109,6 +109,9 @@ pub struct AppState {
     pub limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// Cancelled shortly before the drain window ends: whole-file requests still decoding
+    /// stop and answer 503 `shutting_down`, rather than lose their connection unanswered.
+    pub drain_ending: CancellationToken,
     /// Open streams, awaited (within the drain window) at shutdown.
     pub streams: TaskTracker,
     /// The desktop app's coordinator, set once after the app is wired (`noi serve`: none).
@@ -136,6 +139,7 @@ impl AppState {
             metrics: Metrics::new(),
             limiter,
             shutdown: CancellationToken::new(),
+            drain_ending: CancellationToken::new(),
             streams: TaskTracker::new(),
             dictation: OnceLock::new(),
         }

@@ -491,3 +491,18 @@ fn options_round_trip_through_json() {
     assert!(json.contains(r#""casing":"as_is""#), "{json}");
     assert_eq!(serde_json::from_str::<TextOptions>(&json).unwrap(), options);
 }
+
+/// Case mapping does not round-trip through NFC for every letter: "İ" (U+0130) lowers to "i"
+/// plus a combining dot, whose sentence-case capital must be composed back (fuzz target
+/// `text_pipeline`, fuzz/corpus/text_pipeline/crash-dotted-capital-i).
+#[test]
+fn output_is_nfc_after_case_mapping() {
+    let options = TextOptions::default();
+    for raw in ["İƠI LĂ", "lİơi lă", "XIN CHÀO İSTANBUL"] {
+        let out = postprocess(raw, &options);
+        assert!(is_nfc(&out), "{raw:?} → {out:?}");
+        let out = postprocess_after(Some("xin chào"), raw, &options);
+        assert!(is_nfc(&out), "{raw:?} → {out:?}");
+    }
+    assert_eq!(postprocess("İƠI", &options), "İơi");
+}

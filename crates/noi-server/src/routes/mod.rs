@@ -12,6 +12,9 @@ use axum::routing::{get, post};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use axum::http::{Method, StatusCode};
+
+use crate::error::ApiError;
 use crate::state::SharedState;
 
 #[derive(OpenApi)]
@@ -57,10 +60,32 @@ pub fn router(state: SharedState) -> Router {
         .route("/v1/dictation/stop", post(dictation::stop))
         .route("/v1/dictation/cancel", post(dictation::cancel))
         .route("/v1/dictation/status", get(dictation::status))
+        // axum's own answers have empty bodies; every error is JSON (docs/api.md, "Errors").
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(body_limit)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::middleware::guard,
         ))
         .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route {}; see /openapi.json for the routes", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not take {method}; see /openapi.json for its methods",
+            uri.path()
+        ),
+    )
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::jobs::{open_audio, transcribe};
+use crate::jobs::{open_audio, transcribe, with_idle_timeout};
 use crate::live::round_ms;
 use crate::state::SharedState;
 
@@ -54,6 +54,9 @@ pub struct OpenAiVerboseTranscription {
     pub segments: Option<Vec<OpenAiSegment>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub words: Option<Vec<OpenAiWord>>,
+    /// Nói's addition: problems with the file that were worked around (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -170,10 +173,10 @@ pub async fn transcriptions(
 ) -> Result<Response, OpenAiFailure> {
     let multipart = multipart.map_err(|e| invalid_form(&e.body_text()))?;
     state.engine()?;
-    let form = read_form(&state, multipart).await?;
+    let form = read_form(state.config.limits.body_limit_bytes, multipart).await?;
     let format = ResponseFormat::parse(form.response_format.as_deref())?;
     let reader = open_audio(form.file.into(), form.hint).await?;
-    let transcript = transcribe(&state, reader).await?;
+    let (transcript, warnings) = transcribe(&state, reader).await?;
     let options = &state.text_options();
     Ok(match format {
         ResponseFormat::Json => Json(OpenAiTranscription {
@@ -184,7 +187,9 @@ pub async fn transcriptions(
         ResponseFormat::Srt => plain(to_srt(&processed_cues(&transcript, &state))),
         ResponseFormat::Vtt => plain(to_vtt(&processed_cues(&transcript, &state))),
         ResponseFormat::VerboseJson => {
-            Json(verbose(&transcript, &state, &form.granularities)).into_response()
+            let mut verbose = verbose(&transcript, &state, &form.granularities);
+            verbose.warnings = warnings;
+            Json(verbose).into_response()
         }
     })
 }
@@ -197,15 +202,17 @@ fn invalid_form(detail: &str) -> ApiError {
     )
 }
 
-struct Form {
-    file: Vec<u8>,
-    hint: Option<String>,
-    response_format: Option<String>,
-    granularities: Vec<String>,
+/// The parts of the form we use.
+#[derive(Debug)]
+pub struct Form {
+    pub file: Vec<u8>,
+    pub hint: Option<String>,
+    pub response_format: Option<String>,
+    pub granularities: Vec<String>,
 }
 
-async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form, ApiError> {
-    let limit = state.config.limits.body_limit_bytes;
+/// Reads the form; `limit` is the body limit (for the 413's message).
+pub async fn read_form(limit: usize, mut multipart: Multipart) -> Result<Form, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(limit)
@@ -220,7 +227,10 @@ async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form
         granularities: Vec::new(),
     };
     let mut has_file = false;
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+    while let Some(mut field) = with_idle_timeout(multipart.next_field())
+        .await?
+        .map_err(bad)?
+    {
         match field.name().unwrap_or_default() {
             "file" => {
                 form.hint = field
@@ -233,13 +243,17 @@ async fn read_form(state: &SharedState, mut multipart: Multipart) -> Result<Form
                             .and_then(crate::routes::transcribe::extension_for_mime)
                             .map(str::to_owned)
                     });
-                form.file = field.bytes().await.map_err(bad)?.to_vec();
+                while let Some(chunk) = with_idle_timeout(field.chunk()).await?.map_err(bad)? {
+                    form.file.extend_from_slice(&chunk);
+                }
                 has_file = true;
             }
-            "response_format" => form.response_format = Some(field.text().await.map_err(bad)?),
-            "timestamp_granularities[]" | "timestamp_granularities" => {
-                form.granularities.push(field.text().await.map_err(bad)?)
+            "response_format" => {
+                form.response_format = Some(with_idle_timeout(field.text()).await?.map_err(bad)?)
             }
+            "timestamp_granularities[]" | "timestamp_granularities" => form
+                .granularities
+                .push(with_idle_timeout(field.text()).await?.map_err(bad)?),
             _ => {}
         }
     }
@@ -313,6 +327,7 @@ fn verbose(
         text: postprocess(&transcript.text(), &state.text_options()),
         segments,
         words,
+        warnings: Vec::new(),
     }
 }
 

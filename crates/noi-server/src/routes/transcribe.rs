@@ -29,9 +29,13 @@ pub struct TranscribeResponse {
     pub words: Vec<WordInfo>,
     /// Seconds of audio.
     pub duration: f64,
+    /// Problems with the file that were worked around, e.g. "the file ends after 3.20 s but
+    /// its header says 10.00 s": the transcript covers only part of it. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
-/// Transcribes a whole audio file (WAV, FLAC, MP3, OGG/Vorbis/Opus, M4A/AAC, WebM).
+/// Transcribes a whole audio file (WAV, FLAC, MP3, OGG/Vorbis, M4A/AAC).
 #[utoipa::path(post, path = "/v1/transcribe", tag = "transcription",
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "an audio file"),
     responses((status = 200, body = TranscribeResponse),
@@ -46,11 +50,12 @@ pub async fn transcribe_file(
     state.engine()?;
     let bytes = read_body(&state, body).await?;
     let reader = open_audio(bytes, format_hint(&headers)).await?;
-    let transcript = transcribe(&state, reader).await?;
+    let (transcript, warnings) = transcribe(&state, reader).await?;
     Ok(Json(TranscribeResponse {
         text: postprocess(&transcript.text(), &state.text_options()),
         words: word_infos(transcript.words()),
         duration: round_ms(transcript.duration),
+        warnings,
     }))
 }
 
@@ -111,10 +116,15 @@ async fn stream_file(
         }
     };
     let mut reading_done = false;
+    let mut client_gone = false;
     loop {
+        // Backpressure: the file is read no faster than the engine decodes it.
+        let behind = live.is_behind();
         tokio::select! {
+            _ = events.closed() => { client_gone = true; break; }
             _ = state.shutdown.cancelled(), if !reading_done => { reading_done = true; live.begin_finish(); }
-            chunk = chunks.recv(), if !reading_done => match chunk {
+            _ = tokio::time::sleep(BACKLOG_POLL), if behind && !reading_done => {}
+            chunk = chunks.recv(), if !reading_done && !behind => match chunk {
                 Some(Ok(samples)) => live.push(&samples),
                 Some(Err(err)) => {
                     let err = ApiError::from(err);
@@ -125,12 +135,24 @@ async fn stream_file(
                 None => { reading_done = true; live.begin_finish(); }
             },
             update = live.next_update() => match update {
-                Some(update) => { if !send(ServerMessage::from_update(update)).await { break; } }
+                Some(update) => {
+                    if !send(ServerMessage::from_update(update)).await {
+                        client_gone = true;
+                        break;
+                    }
+                }
                 None => break,
             },
         }
     }
     drop(chunks);
+    if client_gone {
+        // Nobody will read the rest: stop decoding now (the slot is released after this).
+        let _ = reading.await;
+        live.discard().await;
+        state.metrics.active_streams.dec();
+        return;
+    }
     if reading.await.unwrap_or(false) {
         let err = ApiError::audio_too_long(max_secs);
         send(ServerMessage::error(err.code, err.message)).await;
@@ -145,6 +167,9 @@ async fn stream_file(
     }
     state.metrics.active_streams.dec();
 }
+
+/// How often a stream that stopped reading its file checks whether the engine caught up.
+const BACKLOG_POLL: Duration = Duration::from_millis(20);
 
 /// A container hint from the Content-Type, for formats that are hard to sniff.
 pub fn format_hint(headers: &HeaderMap) -> Option<String> {

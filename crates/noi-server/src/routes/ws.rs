@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,12 +16,17 @@ use crate::config::{DEFAULT_STREAM_RATE, SUPPORTED_RATES};
 use crate::error::ApiError;
 use crate::live::{LiveTranscription, Update};
 use crate::pcm::Pcm16Decoder;
-use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use crate::policy::query_values;
+use crate::protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage, parse_client_text};
 use crate::state::SharedState;
+
+/// How often a session that stopped reading checks whether the engine caught up.
+const BACKLOG_POLL: Duration = Duration::from_millis(20);
 
 /// Close codes (RFC 6455).
 const NORMAL: u16 = 1000;
 const GOING_AWAY: u16 = 1001;
+const INVALID_DATA: u16 = 1007;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
@@ -43,7 +47,7 @@ pub struct StreamQuery {
 pub async fn ws(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response)
 }
@@ -52,7 +56,7 @@ pub async fn ws(
 pub async fn ws_legacy(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<SharedState>,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let mut response = accept(upgrade, state, query).unwrap_or_else(IntoResponse::into_response);
     let headers = response.headers_mut();
@@ -67,7 +71,7 @@ pub async fn ws_legacy(
 fn accept(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     state: SharedState,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    query: Option<String>,
 ) -> Result<Response, ApiError> {
     // Rejections as JSON like every other error (axum's own are plain text).
     let upgrade = upgrade.map_err(|e| {
@@ -77,20 +81,10 @@ fn accept(
             format!("{}: connect with a WebSocket client", e.body_text()),
         )
     })?;
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_sample_rate",
-            e.body_text(),
-        )
-    })?;
+    let rate = stream_rate(query.as_deref().unwrap_or_default())?;
     state.engine()?;
     if state.shutdown.is_cancelled() {
         return Err(ApiError::shutting_down());
-    }
-    let rate = query.sample_rate.unwrap_or(DEFAULT_STREAM_RATE);
-    if !SUPPORTED_RATES.contains(&rate) {
-        return Err(invalid_rate(rate));
     }
     // Frames up to twice the cap reach us, so an oversize one is answered with 1009.
     let transport_cap = state.config.limits.ws_frame_max_bytes.saturating_mul(2);
@@ -99,6 +93,24 @@ fn accept(
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
         .on_upgrade(move |socket| tracker.track_future(Session::new(socket, state, rate).run())))
+}
+
+/// The `sample_rate` of the URL (other parameters, such as `token`, are not ours to judge).
+fn stream_rate(query: &str) -> Result<u32, ApiError> {
+    let bad =
+        |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_sample_rate", message);
+    let rate = match query_values(query, "sample_rate").as_slice() {
+        [] => DEFAULT_STREAM_RATE,
+        [one] => one
+            .parse::<u32>()
+            .map_err(|_| bad(format!("sample_rate {one:?} is not a whole number of Hz")))?,
+        _ => return Err(bad("give sample_rate once".into())),
+    };
+    if SUPPORTED_RATES.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(invalid_rate(rate))
+    }
 }
 
 fn invalid_rate(rate: u32) -> ApiError {
@@ -125,6 +137,8 @@ struct Session {
     live: Option<LiveTranscription>,
     /// A non-empty binary frame arrived: the rate is fixed from now on.
     audio_started: bool,
+    /// Samples received so far (at `rate`), for the session's audio cap.
+    received: u64,
 }
 
 impl Session {
@@ -136,6 +150,7 @@ impl Session {
             pcm: Pcm16Decoder::default(),
             live: None,
             audio_started: false,
+            received: 0,
         }
     }
 
@@ -169,6 +184,12 @@ impl Session {
         let session_deadline = limits.max_session.map(|d| Instant::now() + d);
         let shutdown = self.state.shutdown.clone();
         loop {
+            // Backpressure: while the engine is behind, the socket is not read, so TCP stops
+            // the client; the idle clock does not run meanwhile.
+            let behind = self.live.as_ref().is_some_and(LiveTranscription::is_behind);
+            if behind {
+                idle_deadline = Instant::now() + limits.idle_timeout;
+            }
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return End::Close(GOING_AWAY, "server shutting down"),
@@ -184,7 +205,8 @@ impl Session {
                     Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
                     None => return End::Close(INTERNAL, "transcription failed"),
                 },
-                message = self.socket.recv() => {
+                _ = tokio::time::sleep(BACKLOG_POLL), if behind => {}
+                message = self.socket.recv(), if !behind => {
                     idle_deadline = Instant::now() + limits.idle_timeout;
                     if let Some(end) = self.on_message(message).await {
                         return end;
@@ -201,6 +223,9 @@ impl Session {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
             Some(Ok(Message::Close(_))) | None => Some(End::ClientGone),
             Some(Err(err)) if is_capacity(&err) => Some(End::Close(TOO_BIG, "frame too large")),
+            Some(Err(err)) if is_invalid_utf8(&err) => {
+                Some(End::Close(INVALID_DATA, "text frame is not UTF-8"))
+            }
             Some(Err(_)) => Some(End::ClientGone),
         }
     }
@@ -213,6 +238,17 @@ impl Session {
         let samples = self.pcm.decode(bytes);
         if samples.is_empty() {
             return None;
+        }
+        self.received += samples.len() as u64;
+        let max_secs = self.state.config.limits.max_audio_secs;
+        if self.received > max_secs.saturating_mul(u64::from(self.rate)) {
+            let message = format!(
+                "the session sent more than the server's limit of {max_secs} s of audio; \
+                 open a new session, or start the server with a larger --max-audio-secs"
+            );
+            self.send(&ServerMessage::error("payload_too_large", message))
+                .await;
+            return Some(End::Close(POLICY, "audio too long"));
         }
         if self.live.is_none() {
             match LiveTranscription::start(self.state.clone(), self.rate) {
@@ -231,14 +267,18 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) -> Option<End> {
-        match serde_json::from_str::<ClientMessage>(text) {
-            Ok(ClientMessage::Stop) => Some(End::Close(NORMAL, "stopped")),
-            Ok(ClientMessage::Configure { sample_rate }) => {
+        match parse_client_text(text) {
+            ClientMessage::Stop => Some(End::Close(NORMAL, "stopped")),
+            ClientMessage::Configure { sample_rate } => {
                 self.configure(sample_rate).await;
                 None
             }
+            ClientMessage::Invalid { code, message } => {
+                self.send(&ServerMessage::error(code, message)).await;
+                None
+            }
             // Unknown or malformed messages are ignored (docs/api.md, "WebSocket protocol").
-            Err(_) => None,
+            ClientMessage::Unknown => None,
         }
     }
 
@@ -329,6 +369,11 @@ async fn sleep_until_some(deadline: Option<Instant>) {
         Some(deadline) => sleep_until(deadline).await,
         None => std::future::pending().await,
     }
+}
+
+fn is_invalid_utf8(err: &axum::Error) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    text.contains("utf-8") || text.contains("utf8")
 }
 
 fn is_capacity(err: &axum::Error) -> bool {

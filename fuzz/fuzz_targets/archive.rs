@@ -1,0 +1,6 @@
+//! libFuzzer target: see `noi_fuzz_checks::archive` for what it checks.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| noi_fuzz_checks::archive(data));
