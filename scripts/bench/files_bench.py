@@ -2,7 +2,7 @@
 """Long-file benchmark (issue 18): `noi` on long recordings against sherpa-onnx's own pipeline.
 
   .venv/bin/python scripts/bench/files_bench.py [--noi PATH] [--before PATH] [--no-build]
-      [--no-write] [--models M,30M] [--threads 1,2] [--minutes 8,60] [--max-wait 60] [--retries 0]
+      [--no-write] [--models M,30M] [--threads 1,2] [--minutes 8,60 (or 2, a quick check)] [--max-wait 60] [--retries 0]
 
 For each replica model, ONNX Runtime thread count and file (8 and 60 minutes of test speech with
 pauses), one process at a time, never two in parallel:
@@ -47,10 +47,10 @@ def default_noi():
     return target / "release/noi"
 
 
-def noi(binary, model, wav, threads, profile):
+def noi(binary, model, wav, threads, profile, jobs=None):
     env = dict(os.environ, ORT_DYLIB_PATH=os.environ.get("ORT_DYLIB_PATH", str(eb.ORT_LIB)))
     cmd = [binary, "bench", wav, "--model-dir", eb.MODELS[model], "--threads", threads,
-           "--repeat", 1] + (["--profile"] if profile else [])
+           "--repeat", 1] + (["--profile"] if profile else []) + (["--jobs", jobs] if jobs else [])
     out, _, rss = eb.run(cmd, env)
     lines = [json.loads(line) for line in out.splitlines()]
     return lines[0], lines[1], rss
@@ -77,7 +77,7 @@ def main():
     ap.add_argument("--models", default="M,30M")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--minutes", default="8,60")
-    ap.add_argument("--max-wait", type=float, default=60, help="s to wait for an idle machine")
+    ap.add_argument("--max-wait", type=float, default=10, help="s to wait for an idle machine")
     ap.add_argument("--retries", type=int, default=0, help="reruns of a disturbed row")
     args = ap.parse_args()
     started = time.time()
@@ -85,7 +85,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "noi-cli"], cwd=ROOT, check=True)
     if not LONG8.exists():
         subprocess.run([ROOT / "scripts/reference/make_test_audio.sh"], check=True)
-    files = {8: LONG8, 60: LONG60}
+    files = {2: eb.AUDIO / "long_2min.wav", 8: LONG8, 60: LONG60}  # 2: a quick check of the script
     minutes = [int(m) for m in args.minutes.split(",")]
     if 60 in minutes:
         make_60min()
@@ -94,10 +94,12 @@ def main():
     if args.before:
         info["noi before"] = subprocess.check_output([args.before, "--version"], text=True).strip()
 
-    rows = []
-    for model in args.models.split(","):
-        for threads in [int(t) for t in args.threads.split(",")]:
-            for m in minutes:
+    rows, profiles = [], []  # profiles: extra --jobs 1 runs, for the breakdown only
+    # The 8-minute rows first; the report is rewritten after every row, so a run cut short
+    # still leaves what it measured.
+    for m in minutes:
+        for model in args.models.split(","):
+            for threads in [int(t) for t in args.threads.split(",")]:
                 wav = files[m]
                 eb.log(f"{model}, {threads} thread(s), {m} min")
 
@@ -109,7 +111,14 @@ def main():
 
                 (s, n, b), others = eb.quietly(measure, args.max_wait, args.retries)
                 rows.append((model, threads, m, s, n, b, others))
-    elapsed = time.time() - started
+                if m == minutes[0] and threads == 1:
+                    # The same binary one decode at a time: where the old layout's time went.
+                    profiles.append((model, threads, m, noi(args.noi, model, wav, threads, True, 1),
+                                     f"{100 * eb.OTHERS[-1]:.0f}"))
+                report(args, info, rows, profiles, time.time() - started)
+
+
+def report(args, info, rows, profiles, elapsed):
 
     cmd = "CARGO_TARGET_DIR=… .venv/bin/python scripts/bench/files_bench.py" + (
         " --before <main's noi>" if args.before else "")
@@ -146,26 +155,29 @@ def main():
     md += ["", "Where noi's time went (`noi bench --profile`, summed over threads; the cutter "
            "thread reads and runs the VAD, the workers decode): seconds", "",
            "| model | threads | file | jobs | wall | read | VAD | cutter waits for queue room | "
-           "features | encoder | search | workers wait for a segment | workers wait for the engine |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for model, threads, m, _, (load, rec, _), _, _ in rows:
+           "features | encoder | search | workers wait for a segment | workers wait for the engine | others % |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    measured = [(model, threads, m, n, others) for model, threads, m, _, n, _, others in rows]
+    for model, threads, m, (load, rec, _), others in profiles + measured:
         p = rec["profile"]
         md.append(f"| {model} | {threads} | {m} min | {load['jobs']} | {rec['seconds']:.1f} | "
                   f"{p['read']:.2f} | {p['vad']:.2f} | {p['cutter_blocked']:.1f} | "
                   f"{p['features']:.2f} | {p['encoder']:.1f} | {p['search']:.1f} | "
-                  f"{p['worker_idle']:.2f} | {p['gate_wait']:.2f} |")
-    report = "\n".join(md) + "\n"
-    print(report)
+                  f"{p['worker_idle']:.2f} | {p['gate_wait']:.2f} | {others} |")
+    md += ["", "The jobs = 1 rows are the same binary with `--jobs 1`: the layout before this change "
+           "(one reader/VAD thread, one decoding thread)."]
+    section = "\n".join(md) + "\n"
+    print(section, flush=True)
 
     if not args.no_write:
         path = ROOT / "BENCHMARKS.md"
         text = path.read_text(encoding="utf-8")
         at = text.find(SECTION)
         if at < 0:
-            text = text.rstrip("\n") + "\n\n" + report
+            text = text.rstrip("\n") + "\n\n" + section
         else:
             end = text.find("\n## ", at + len(SECTION))
-            text = text[:at] + report + ("\n" + text[end + 1:] if end >= 0 else "")
+            text = text[:at] + section + ("\n" + text[end + 1:] if end >= 0 else "")
         path.write_text(text, encoding="utf-8")
         eb.log(f"wrote {path}")
 
