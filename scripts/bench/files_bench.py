@@ -9,9 +9,9 @@ pauses), one process at a time, never two in parallel:
   - sherpa-onnx 2.0.1: scripts/reference/sherpa_vad_pipeline.py, its VoiceActivityDetector (the
     same silero_vad.onnx, window 512) and OfflineRecognizer on each segment, the samples already
     in memory (its clock covers VAD + decoding only);
-  - noi after: `noi bench FILE --threads N --profile` (the automatic --jobs: as many decodes as
-    fit in the cores at N threads each; see `noi transcribe --help`), whose clock covers
-    reading, resampling, VAD, features, encoder and search;
+  - noi after: `noi bench FILE --threads N --jobs J --profile`, J = as many decodes as fit in
+    the cores at N threads each (2 at 1 thread on 2 cores), whose clock covers reading,
+    resampling, VAD, features, encoder and search;
   - noi before (with --before PATH, e.g. main's binary from before issue 18): the same command
     without the new options.
 Each process runs once (the files are long enough to average out the noise); its peak RSS is
@@ -105,7 +105,7 @@ def main():
 
                 def measure():
                     s = sherpa(model, wav, threads)
-                    n = noi(args.noi, model, wav, threads, profile=True)
+                    n = noi(args.noi, model, wav, threads, True, max(1, os.cpu_count() // threads))
                     b = noi(args.before, model, wav, threads, profile=False) if args.before else None
                     return s, n, b
 
@@ -131,7 +131,7 @@ def report(args, info, rows, profiles, elapsed):
           "already in memory (`scripts/reference/sherpa_vad_pipeline.py`, load excluded). "
           f"Ratio = noi / sherpa-onnx, targets ≤ {TARGETS[1]} at 1 thread and ≤ {TARGETS[2]} at 2; "
           f"peak RSS target ≤ {RSS_TARGET} MiB. \"jobs\" is how many segments noi decoded at once "
-          "(automatic: as many as fit in the cores at that many threads each). \"before\" is "
+          "(`--jobs`: as many as fit in the cores at that many threads each). \"before\" is "
           "main's binary from before issue 18 (one decode at a time). Others = CPU used by other "
           "programs during the row, in % of one core.", "",
           *(f"- {k}: {v}" for k, v in info.items()), "",

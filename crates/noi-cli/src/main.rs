@@ -69,10 +69,8 @@ struct ModelArgs {
 /// How many segments decode at once in files.
 #[derive(Args, Clone, Copy)]
 struct JobsArg {
-    /// Segments (of one file or the next) decoded at once, each with --threads ONNX Runtime
-    /// threads and its own copy of the model's sessions (more memory). Default: as many as
-    /// fit in the cores at --threads each; with neither option, one single-threaded decode
-    /// per core (at most 4), which beats one decode spread over the cores.
+    /// Segments (of one file or the next) decoded at once, sharing the model (default 1).
+    /// Without --threads, the cores are shared out among them.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     jobs: Option<u16>,
 }

@@ -1,13 +1,10 @@
 //! How a file transcription spreads over the cores: segments decoded at once (`jobs`, one
 //! session copy each) times ONNX Runtime intra-op threads per decode (`threads`).
 //!
-//! Several small decodes side by side use the cores better than one decode split across them:
-//! a segment's encoder run is a chain of small matrix products, and the hand-offs between
-//! intra-op threads cost a large share of each (BENCHMARKS.md, "Long files (issue 18)").
-//! So when the user sets neither, files get one thread per decode and one decode per core.
+//! Decodes side by side share the one encoder session (memory stays flat), but on the 2-core
+//! machine of BENCHMARKS.md ("Long files (issue 18)") two at once did not beat one: so more
+//! than one decode happens only when the user asks for it with `--jobs`.
 
-/// Most decodes at once: each copy of the sessions costs memory (BENCHMARKS.md).
-pub const MAX_JOBS: usize = 4;
 /// Most intra-op threads chosen automatically (more stop paying off for one encoder run).
 pub const MAX_AUTO_THREADS: usize = 4;
 
@@ -20,22 +17,15 @@ pub struct Parallelism {
 }
 
 /// The rule, for `cores` cores and what the user set (`None`: automatic):
-/// - both set: as set;
-/// - only threads: as many decodes as fit in the cores at that many threads each (at least 1);
-/// - only jobs: the cores shared out among the decodes (at least 1 thread each);
-/// - neither: one thread per decode, one decode per core.
-///
-/// Automatic values stay within [`MAX_JOBS`] and [`MAX_AUTO_THREADS`].
+/// - jobs: as set, else 1;
+/// - threads: as set, else the cores shared out among the jobs (at least 1 each, at most
+///   [`MAX_AUTO_THREADS`]), which for one job is the engine's usual default.
 pub fn choose(cores: usize, threads: Option<usize>, jobs: Option<usize>) -> Parallelism {
     let cores = cores.max(1);
-    let (threads, jobs) = match (threads, jobs) {
-        (Some(threads), Some(jobs)) => (threads, jobs),
-        (Some(threads), None) => (threads, (cores / threads.max(1)).clamp(1, MAX_JOBS)),
-        (None, Some(jobs)) => ((cores / jobs.max(1)).clamp(1, MAX_AUTO_THREADS), jobs),
-        (None, None) => (1, cores.min(MAX_JOBS)),
-    };
+    let jobs = jobs.unwrap_or(1).max(1);
+    let threads = threads.unwrap_or_else(|| (cores / jobs).clamp(1, MAX_AUTO_THREADS));
     Parallelism {
-        jobs: jobs.max(1),
+        jobs,
         threads: threads.max(1),
     }
 }
@@ -61,20 +51,9 @@ mod tests {
     }
 
     #[test]
-    fn threads_alone_leave_the_spare_cores_to_more_decodes() {
-        assert_eq!(choose(2, Some(1), None), p(2, 1));
-        assert_eq!(choose(2, Some(2), None), p(1, 2));
-        assert_eq!(
-            choose(2, Some(4), None),
-            p(1, 4),
-            "never fewer than one decode"
-        );
-        assert_eq!(choose(8, Some(2), None), p(4, 2));
-        assert_eq!(
-            choose(64, Some(1), None),
-            p(MAX_JOBS, 1),
-            "capped for memory"
-        );
+    fn threads_alone_keep_one_decode() {
+        assert_eq!(choose(2, Some(1), None), p(1, 1));
+        assert_eq!(choose(8, Some(2), None), p(1, 2));
     }
 
     #[test]
@@ -90,10 +69,10 @@ mod tests {
     }
 
     #[test]
-    fn neither_gives_one_single_threaded_decode_per_core() {
+    fn neither_is_one_decode_on_the_cores_as_before() {
         assert_eq!(choose(1, None, None), p(1, 1));
-        assert_eq!(choose(2, None, None), p(2, 1));
-        assert_eq!(choose(16, None, None), p(MAX_JOBS, 1));
+        assert_eq!(choose(2, None, None), p(1, 2));
+        assert_eq!(choose(16, None, None), p(1, MAX_AUTO_THREADS));
         assert_eq!(choose(0, None, None), p(1, 1), "unknown core count");
     }
 
