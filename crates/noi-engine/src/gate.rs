@@ -58,8 +58,10 @@ impl DecodeGate {
         }
         state.queue.pop_front();
         state.busy += 1;
-        // The next waiter may fit in another free slot.
-        self.freed.notify_all();
+        if state.busy < self.slots {
+            // The next waiter may fit in another free slot.
+            self.freed.notify_all();
+        }
         drop(state);
         let _release = Release(self);
         decode()
