@@ -68,13 +68,24 @@ struct ModelArgs {
     threads: Option<u16>,
 }
 
+/// How many segments decode at once in files.
+#[derive(Args, Clone, Copy)]
+struct JobsArg {
+    /// Segments (of one file or the next) decoded at once, sharing the model (default 1).
+    /// Without --threads, the cores are shared out among them.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    jobs: Option<u16>,
+}
+
 #[derive(Args)]
 struct TranscribeArgs {
-    /// Audio files to transcribe.
+    /// Audio files to transcribe (decoded as one stream of work, printed in this order).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    jobs: JobsArg,
     #[command(flatten)]
     hotwords: hotwords::HotwordArgs,
     /// Output format.
@@ -121,9 +132,14 @@ struct BenchArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    jobs: JobsArg,
     /// Transcribe each file this many times and report the fastest.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
+    /// Also report where the time went (read, VAD, features, encoder, search, waits).
+    #[arg(long)]
+    profile: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -166,6 +182,16 @@ impl TextArgs {
             },
             ..Default::default()
         })
+    }
+}
+
+impl JobsArg {
+    /// Decodes at once and threads each, from these flags and `--threads`.
+    fn parallelism(&self, model: &ModelArgs) -> noi_engine::parallelism::Parallelism {
+        noi_engine::parallelism::choose_here(
+            model.threads.map(usize::from),
+            self.jobs.map(usize::from),
+        )
     }
 }
 

@@ -1,4 +1,4 @@
-//! One decode at a time on the shared model, needed work first.
+//! One decode at a time on the shared model (or one per session copy), needed work first.
 //!
 //! Many streams share one engine (the server's WebSocket clients, a dictation and a file at
 //! once). The encoder already spreads one decode over the cores, so running decodes side by
@@ -6,19 +6,31 @@
 //! segment, the tail after release, a file) must never queue behind a tentative re-decode,
 //! which only refreshes text on screen. So tentative decodes run only when the engine is idle
 //! and nobody is waiting; otherwise they are skipped and tried again later.
+//!
+//! A model loaded with several session copies (`noi transcribe --jobs N`) has N slots: up to
+//! N needed decodes run at once, still in arrival order.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DecodeGate {
     state: Mutex<State>,
     freed: Condvar,
+    /// Decodes that may run at once.
+    slots: usize,
+}
+
+impl Default for DecodeGate {
+    fn default() -> Self {
+        Self::with_slots(1)
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    busy: bool,
+    /// Decodes running now.
+    busy: usize,
     /// Tickets of the needed decodes waiting for the engine, oldest first: they run in the
     /// order they asked, so a stream that stopped first gets its final first.
     queue: VecDeque<u64>,
@@ -26,17 +38,30 @@ struct State {
 }
 
 impl DecodeGate {
-    /// Runs a needed decode, waiting for the engine if it is busy.
+    /// A gate letting `slots` (at least 1) needed decodes run at once.
+    pub fn with_slots(slots: usize) -> Self {
+        DecodeGate {
+            state: Mutex::default(),
+            freed: Condvar::new(),
+            slots: slots.max(1),
+        }
+    }
+
+    /// Runs a needed decode, waiting for a free slot if all are busy.
     pub fn run<T>(&self, decode: impl FnOnce() -> T) -> T {
         let mut state = self.lock();
         let ticket = state.next_ticket;
         state.next_ticket += 1;
         state.queue.push_back(ticket);
-        while state.busy || state.queue.front() != Some(&ticket) {
+        while state.busy >= self.slots || state.queue.front() != Some(&ticket) {
             state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
         state.queue.pop_front();
-        state.busy = true;
+        state.busy += 1;
+        if state.busy < self.slots {
+            // The next waiter may fit in another free slot.
+            self.freed.notify_all();
+        }
         drop(state);
         let _release = Release(self);
         decode()
@@ -45,10 +70,10 @@ impl DecodeGate {
     /// Runs an optional decode only if the engine is idle and no needed decode waits.
     pub fn try_run<T>(&self, decode: impl FnOnce() -> T) -> Option<T> {
         let mut state = self.lock();
-        if state.busy || !state.queue.is_empty() {
+        if state.busy > 0 || !state.queue.is_empty() {
             return None;
         }
-        state.busy = true;
+        state.busy += 1;
         drop(state);
         let _release = Release(self);
         Some(decode())
@@ -57,7 +82,7 @@ impl DecodeGate {
     /// Whether an optional decode would run now (a hint: it may change at once).
     pub fn is_idle(&self) -> bool {
         let state = self.lock();
-        !state.busy && state.queue.is_empty()
+        state.busy == 0 && state.queue.is_empty()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -71,7 +96,7 @@ struct Release<'a>(&'a DecodeGate);
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {
-        self.0.lock().busy = false;
+        self.0.lock().busy -= 1;
         self.0.freed.notify_all();
     }
 }
@@ -162,6 +187,33 @@ mod tests {
             w.join().unwrap();
         }
         assert_eq!(most.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_gate_with_two_slots_runs_two_needed_decodes_at_once_and_no_more() {
+        let gate = Arc::new(DecodeGate::with_slots(2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let (gate, inside, most) = (gate.clone(), inside.clone(), most.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        gate.run(|| {
+                            let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(1));
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                        });
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+        assert!(gate.is_idle());
     }
 
     #[test]

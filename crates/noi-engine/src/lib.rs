@@ -15,6 +15,8 @@ pub mod gate;
 pub mod hotwords;
 pub mod model;
 pub mod model_input;
+pub mod parallelism;
+pub mod pipeline;
 pub mod resample;
 pub mod runtime;
 pub mod tokens;

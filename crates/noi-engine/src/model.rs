@@ -1,16 +1,23 @@
 //! The ONNX transducer: a model bundle on disk (encoder, decoder, joiner, tokens) and the
 //! three ONNX Runtime sessions that run it.
 //!
-//! `ort` runs a session through `&mut`, so each session sits behind a mutex: one set of
-//! sessions serves every thread, and parallelism comes from ONNX Runtime's intra-op threads.
+//! One set of sessions serves every thread. `ort` runs a session through `&mut`, so the small
+//! decoder and joiner sit behind a mutex each; by default the encoder runs one call at a time
+//! too, and parallelism comes from ONNX Runtime's intra-op threads. For files,
+//! [`Transducer::load_copies`] lets `jobs` segments decode side by side: the encoder session
+//! (nearly all of the model's memory) is shared by concurrent runs, and the decoder and
+//! joiner get a copy per job.
 
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard};
 
 use ndarray::{Array2, ArrayView2, Axis};
-use ort::session::builder::GraphOptimizationLevel;
+use ort::AsPointer;
+use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
 use ort::session::{RunOptions, Session};
-use ort::value::TensorRef;
+use ort::value::{DynValue, TensorRef};
 
 use crate::error::{EngineError, Result};
 use crate::runtime;
@@ -143,9 +150,9 @@ pub fn default_threads() -> usize {
 
 /// A loaded transducer, shareable across threads.
 pub struct Transducer {
-    encoder: Mutex<Session>,
-    decoder: Mutex<Session>,
-    joiner: Mutex<Session>,
+    encoder: SharedSession,
+    decoder: SessionPool,
+    joiner: SessionPool,
     dims: ModelDims,
     tokens: Tokens,
     files: ModelFiles,
@@ -159,13 +166,25 @@ impl Transducer {
     }
 
     pub fn load_files(files: ModelFiles, options: ModelOptions) -> Result<Self> {
-        let encoder = open_session(&files.encoder, options.threads)?;
+        Self::load_copies(files, options, 1)
+    }
+
+    /// Loads the model so that `copies` (at least 1) decodes can run at once, each with
+    /// `options.threads` intra-op threads: one encoder session that runs concurrently, and
+    /// `copies` copies of the small decoder and joiner sessions.
+    pub fn load_copies(files: ModelFiles, options: ModelOptions, copies: usize) -> Result<Self> {
+        let copies = copies.max(1);
+        let encoder = SharedSession {
+            session: open_encoder(&files.encoder, options.threads, copies)?,
+            turns: (copies == 1).then(|| Mutex::new(())),
+            runs: copies,
+        };
         // The decoder and joiner run on one row or a few per call: splitting such small
         // products across threads costs more in hand-offs than it saves.
-        let decoder = open_session(&files.decoder, 1)?;
-        let joiner = open_session(&files.joiner, 1)?;
+        let decoder = SessionPool::open(&files.decoder, 1, copies)?;
+        let joiner = SessionPool::open(&files.joiner, 1, copies)?;
         let tokens = Tokens::load(&files.tokens)?;
-        let dims = check_interface(&files, &encoder, &decoder, &joiner)?;
+        let dims = check_interface(&files, &encoder.session, &decoder.lock(), &joiner.lock())?;
         if tokens.len() != dims.vocab_size {
             return Err(EngineError::Tokens {
                 path: files.tokens.clone(),
@@ -177,9 +196,9 @@ impl Transducer {
             });
         }
         Ok(Transducer {
-            encoder: Mutex::new(encoder),
-            decoder: Mutex::new(decoder),
-            joiner: Mutex::new(joiner),
+            encoder,
+            decoder,
+            joiner,
             dims,
             tokens,
             files,
@@ -188,6 +207,11 @@ impl Transducer {
 
     pub fn dims(&self) -> ModelDims {
         self.dims
+    }
+
+    /// How many decodes can run at once (the copies of each session).
+    pub fn copies(&self) -> usize {
+        self.encoder.runs
     }
 
     pub fn tokens(&self) -> &Tokens {
@@ -215,22 +239,15 @@ impl Transducer {
         let x = features.insert_axis(Axis(0));
         let x = x.as_standard_layout();
         let x_lens = ndarray::arr1(&[frames as i64]);
-        let inputs = ort::inputs![
-            "x" => TensorRef::from_array_view(x.view()).map_err(err)?,
-            "x_lens" => TensorRef::from_array_view(x_lens.view()).map_err(err)?,
-        ];
-        let mut session = lock(&self.encoder);
-        let outputs = match run_options {
-            Some(options) => session.run_with_options(inputs, options),
-            None => session.run(inputs),
-        }
-        .map_err(err)?;
-        let out = outputs["encoder_out"]
-            .try_extract_array::<f32>()
-            .map_err(err)?;
-        let lens = outputs["encoder_out_lens"]
-            .try_extract_array::<i64>()
-            .map_err(err)?;
+        let x = TensorRef::from_array_view(x.view()).map_err(err)?;
+        let x_lens = TensorRef::from_array_view(x_lens.view()).map_err(err)?;
+        let outputs = self.encoder.run(
+            run_options,
+            &[(c"x", x.ptr()), (c"x_lens", x_lens.ptr())],
+            &[c"encoder_out", c"encoder_out_lens"],
+        )?;
+        let out = outputs[0].try_extract_array::<f32>().map_err(err)?;
+        let lens = outputs[1].try_extract_array::<i64>().map_err(err)?;
         let valid = lens.iter().next().copied().unwrap_or(0).max(0) as usize;
         let out = out
             .index_axis(Axis(0), 0)
@@ -241,13 +258,51 @@ impl Transducer {
             .to_owned())
     }
 
+    /// Encodes several utterances in one encoder run: the features are padded to the longest
+    /// with `padding` and their true lengths go in `x_lens`; returns each one's valid output
+    /// rows. Not used by the file pipeline: with the int8 encoders the result differs from
+    /// encoding each alone (`examples/batch_exactness.rs`, BENCHMARKS.md "Long files").
+    pub fn encode_batch(
+        &self,
+        features: &[ArrayView2<'_, f32>],
+        padding: f32,
+    ) -> Result<Vec<Array2<f32>>> {
+        let err = |e: ort::Error| EngineError::inference("encoder", e);
+        let longest = features.iter().map(|f| f.nrows()).max().unwrap_or(0);
+        let dim = self.dims.feature_dim;
+        let mut x = ndarray::Array3::from_elem((features.len(), longest, dim), padding);
+        for (i, f) in features.iter().enumerate() {
+            x.slice_mut(ndarray::s![i, ..f.nrows(), ..]).assign(f);
+        }
+        let x_lens = ndarray::Array1::from_iter(features.iter().map(|f| f.nrows() as i64));
+        let x = TensorRef::from_array_view(x.view()).map_err(err)?;
+        let x_lens = TensorRef::from_array_view(x_lens.view()).map_err(err)?;
+        let outputs = self.encoder.run(
+            None,
+            &[(c"x", x.ptr()), (c"x_lens", x_lens.ptr())],
+            &[c"encoder_out", c"encoder_out_lens"],
+        )?;
+        let out = outputs[0].try_extract_array::<f32>().map_err(err)?;
+        let lens = outputs[1].try_extract_array::<i64>().map_err(err)?;
+        out.axis_iter(Axis(0))
+            .zip(lens.iter())
+            .map(|(one, &valid)| {
+                let one = one
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .map_err(|e| EngineError::inference("encoder", e))?;
+                let valid = (valid.max(0) as usize).min(one.nrows());
+                Ok(one.slice(ndarray::s![..valid, ..]).to_owned())
+            })
+            .collect()
+    }
+
     /// Runs the decoder on `n` contexts of `context_size` ids each, laid out row by row.
     pub fn run_decoder(&self, contexts: &[i64]) -> Result<Array2<f32>> {
         let err = |e: ort::Error| EngineError::inference("decoder", e);
         let n = contexts.len() / self.dims.context_size;
         let y = ArrayView2::from_shape((n, self.dims.context_size), contexts)
             .map_err(|e| EngineError::inference("decoder", e))?;
-        let mut session = lock(&self.decoder);
+        let mut session = self.decoder.lock();
         let outputs = session
             .run(ort::inputs!["y" => TensorRef::from_array_view(y).map_err(err)?])
             .map_err(err)?;
@@ -263,7 +318,7 @@ impl Transducer {
         let err = |e: ort::Error| EngineError::inference("joiner", e);
         let enc = encoder_out.as_standard_layout();
         let dec = decoder_out.as_standard_layout();
-        let mut session = lock(&self.joiner);
+        let mut session = self.joiner.lock();
         let outputs = session
             .run(ort::inputs![
                 "encoder_out" => TensorRef::from_array_view(enc.view()).map_err(err)?,
@@ -275,7 +330,7 @@ impl Transducer {
 }
 
 /// A poisoned mutex only means another thread panicked mid-run; the session itself is fine.
-fn lock(session: &Mutex<Session>) -> std::sync::MutexGuard<'_, Session> {
+fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
     session
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -290,7 +345,161 @@ fn to_array2(value: &ort::value::DynValue, part: &'static str) -> Result<Array2<
         .map_err(|e| EngineError::inference(part, e))
 }
 
-fn open_session(path: &Path, threads: usize) -> Result<Session> {
+/// The encoder session, run by several threads at once when loaded for several jobs.
+///
+/// ONNX Runtime guarantees that `Run` on one session is thread-safe (each call keeps its own
+/// execution state; the CPU allocator is thread-safe). `ort` asks `&mut` for `run` anyway,
+/// out of caution for other execution providers, so the concurrent runs call the C API
+/// directly. One session instead of a copy per job keeps the weights, most of the memory, once.
+struct SharedSession {
+    session: Session,
+    /// With one job, runs take turns exactly as with a mutex around the session.
+    turns: Option<Mutex<()>>,
+    /// Runs allowed at once (the callers' [`crate::gate::DecodeGate`] keeps to it).
+    runs: usize,
+}
+
+impl SharedSession {
+    /// Runs the session on `inputs` (names and values) and returns the named outputs.
+    fn run(
+        &self,
+        run_options: Option<&RunOptions>,
+        inputs: &[(&CStr, *const ort::sys::OrtValue)],
+        outputs: &[&CStr],
+    ) -> Result<Vec<DynValue>> {
+        let _turn: Option<MutexGuard<'_, ()>> = self
+            .turns
+            .as_ref()
+            .map(|turns| turns.lock().unwrap_or_else(|p| p.into_inner()));
+        let api = ort::api();
+        let input_names: Vec<_> = inputs.iter().map(|(name, _)| name.as_ptr()).collect();
+        let input_values: Vec<_> = inputs.iter().map(|&(_, value)| value).collect();
+        let output_names: Vec<_> = outputs.iter().map(|name| name.as_ptr()).collect();
+        let mut values = vec![std::ptr::null_mut(); outputs.len()];
+        let options = run_options.map_or(std::ptr::null(), |o| o.ptr());
+        // SAFETY: the session, the run options and the input values outlive the call; the
+        // name and value arrays have the lengths passed; `values` has room for every output.
+        let status = unsafe {
+            (api.Run)(
+                self.session.inner().ptr().cast_mut(),
+                options,
+                input_names.as_ptr(),
+                input_values.as_ptr(),
+                input_values.len(),
+                output_names.as_ptr(),
+                output_names.len(),
+                values.as_mut_ptr(),
+            )
+        };
+        if !status.0.is_null() {
+            // SAFETY: a non-null status is ours to read and release.
+            let message = unsafe {
+                let text = CStr::from_ptr((api.GetErrorMessage)(status.0))
+                    .to_string_lossy()
+                    .into_owned();
+                (api.ReleaseStatus)(status.0);
+                text
+            };
+            return Err(EngineError::inference("encoder", message));
+        }
+        values
+            .into_iter()
+            .map(|value| {
+                let value = NonNull::new(value)
+                    .ok_or_else(|| EngineError::inference("encoder", "an output is missing"))?;
+                // SAFETY: Run gave us this value, allocated by the session's allocator.
+                Ok(unsafe { DynValue::from_ptr(value, Some(self.session.allocator())) })
+            })
+            .collect()
+    }
+}
+
+/// Copies of one part's session; a run takes whichever copy is free.
+struct SessionPool {
+    copies: Vec<Mutex<Session>>,
+}
+
+impl SessionPool {
+    fn open(path: &Path, threads: usize, copies: usize) -> Result<Self> {
+        let shared = (copies > 1).then(PrepackedWeights::new);
+        let copies = (0..copies)
+            .map(|_| open_session(path, threads, shared.as_ref()).map(Mutex::new))
+            .collect::<Result<_>>()?;
+        Ok(SessionPool { copies })
+    }
+
+    /// A free copy, else waits for the first one. Callers run at most as many decodes at
+    /// once as there are copies (the engine's [`crate::gate::DecodeGate`]), so the wait
+    /// only happens in the instant between one decode's end and the next one's start.
+    fn lock(&self) -> MutexGuard<'_, Session> {
+        for copy in &self.copies {
+            match copy.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        lock(&self.copies[0])
+    }
+}
+
+/// The encoder session; for concurrent runs without a memory arena: an arena keeps the most
+/// memory the runs ever needed at once (two 20 s segments' activations) for good, while
+/// without it each run's buffers go back to the system allocator when the run ends.
+fn open_encoder(path: &Path, threads: usize, runs: usize) -> Result<Session> {
+    if runs == 1 {
+        return open_session(path, threads, None);
+    }
+    return_large_buffers_to_the_system();
+    open_session_with(path, threads, None, |builder| {
+        disable_memory_arena(builder).map_err(|reason| EngineError::ModelLoad {
+            path: path.to_path_buf(),
+            reason,
+        })
+    })
+}
+
+/// Buffers of 4 MiB and more (the encoder's activations) are mapped per allocation and
+/// unmapped when freed. glibc otherwise raises that threshold as such buffers come and go and
+/// keeps them in per-thread heaps: two concurrent runs then held ~130 MB more for good (M
+/// model, 2-minute file: peak RSS 446 MB, 345 MB with this), for ~0.7 s more system time.
+fn return_large_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator setting; a refusal (0) leaves the default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
+/// `DisableCpuMemArena` on the builder's session options (`ort` has no wrapper for it).
+fn disable_memory_arena(
+    builder: &mut ort::session::builder::SessionBuilder,
+) -> std::result::Result<(), String> {
+    let api = ort::api();
+    // SAFETY: the options pointer is valid while `builder` lives; the call only clears a
+    // flag on them. A non-null status is an error we own and must release.
+    let status = unsafe { (api.DisableCpuMemArena)(builder.ptr_mut()) };
+    if status.0.is_null() {
+        return Ok(());
+    }
+    unsafe { (api.ReleaseStatus)(status.0) };
+    Err("ONNX Runtime refused to turn its memory arena off".into())
+}
+
+fn open_session(
+    path: &Path,
+    threads: usize,
+    shared_weights: Option<&PrepackedWeights>,
+) -> Result<Session> {
+    open_session_with(path, threads, shared_weights, |_| Ok(()))
+}
+
+fn open_session_with(
+    path: &Path,
+    threads: usize,
+    shared_weights: Option<&PrepackedWeights>,
+    customise: impl FnOnce(&mut ort::session::builder::SessionBuilder) -> Result<()>,
+) -> Result<Session> {
     let env = runtime::environment()?;
     let to_error = |e: ort::Error| EngineError::ModelLoad {
         path: path.to_path_buf(),
@@ -301,8 +510,14 @@ fn open_session(path: &Path, threads: usize) -> Result<Session> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    Session::builder(&env)
-        .map_err(to_error)?
+    let mut builder = Session::builder(&env).map_err(to_error)?;
+    if let Some(weights) = shared_weights {
+        builder = builder
+            .with_prepacked_weights(weights)
+            .map_err(|e| to_error(e.into()))?;
+    }
+    customise(&mut builder)?;
+    builder
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| to_error(e.into()))?
         .with_intra_threads(threads.max(1))

@@ -3,27 +3,25 @@
 //!
 //! Audio up to the encoder's limit is decoded in one piece (exactly what sherpa-onnx does with
 //! a whole clip). Longer audio is cut at pauses by the VAD into segments that never exceed the
-//! limit and decoded segment by segment while the audio streams in, so memory stays flat.
+//! limit and decoded segment by segment while the audio streams in, so memory stays flat
+//! (the threads that do it are in [`crate::pipeline`]).
 
-use std::path::Path;
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
 use crate::audio::AudioReader;
-use crate::cutter::{CutMode, SpeechCutter};
+use crate::cutter::SpeechCutter;
 use crate::error::{EngineError, Result};
 use crate::features::{Fbank, FbankOptions};
 use crate::gate::{DecodeCancel, DecodeGate};
 use crate::model::{ModelOptions, Transducer};
 use crate::model_input::{MAX_SEGMENT_SAMPLES, SAMPLE_RATE};
+use crate::pipeline::{Chunks, Listener, OpenStream, StageTimes, timed};
 use crate::search::{SearchMethod, SearchResult, search};
 use crate::segment::{SegmentRange, SegmenterConfig};
 use crate::transcript::{FRAME_SECONDS, Segment, Token, Transcript};
 use crate::vad::{VadModel, WINDOW};
-
-/// Cut segments waiting to be decoded (each at most 20 s of audio, 1.3 MB).
-const SEGMENT_QUEUE: usize = 2;
 
 #[derive(Debug, Clone, Default)]
 pub struct RecognizerConfig {
@@ -46,13 +44,29 @@ impl Recognizer {
         ))
     }
 
+    /// Loads the model with `jobs` copies of its sessions, so that files decode `jobs`
+    /// segments at a time (see [`crate::pipeline`]); `load` is `jobs` = 1.
+    pub fn load_with_jobs(model_dir: &Path, options: ModelOptions, jobs: usize) -> Result<Self> {
+        let files = crate::model::ModelFiles::discover(model_dir)?;
+        Ok(Self::new(
+            Transducer::load_copies(files, options, jobs)?,
+            VadModel::load()?,
+        ))
+    }
+
     pub fn new(model: Transducer, vad: VadModel) -> Self {
+        let gate = DecodeGate::with_slots(model.copies());
         Recognizer {
             model,
             vad,
             fbank: Fbank::new(FbankOptions::default()),
-            gate: DecodeGate::default(),
+            gate,
         }
+    }
+
+    /// Segments decoded at a time in files (the model's session copies).
+    pub fn jobs(&self) -> usize {
+        self.model.copies()
     }
 
     pub fn model(&self) -> &Transducer {
@@ -74,6 +88,27 @@ impl Recognizer {
         // Features are per-stream work on this thread: only the model itself is gated.
         let features = self.segment_features(samples);
         self.gate.run(|| self.decode_features(features, method))
+    }
+
+    /// [`Self::decode_segment`], adding the time of each step to `times`.
+    pub(crate) fn decode_segment_timed(
+        &self,
+        samples: &[f32],
+        method: &SearchMethod,
+        times: &StageTimes,
+    ) -> Result<SearchResult> {
+        let features = timed(&times.features, || self.segment_features(samples));
+        let waited = std::time::Instant::now();
+        self.gate.run(|| {
+            times.add_gate_wait(waited.elapsed());
+            if encoder_frames(features.nrows()) == 0 {
+                return Ok(SearchResult::default());
+            }
+            let encoded = timed(&times.encoder, || self.model.encode(features.view()))?;
+            timed(&times.search, || {
+                search(&self.model, encoded.view(), method)
+            })
+        })
     }
 
     fn segment_features(&self, samples: &[f32]) -> Array2<f32> {
@@ -174,62 +209,29 @@ impl Recognizer {
     }
 
     /// Transcribes a whole stream of 16 kHz chunks; `on_segment` sees each segment as soon
-    /// as it is decoded (the CLI prints progress with it).
+    /// as it and those before it are decoded (the CLI prints progress with it).
     ///
-    /// Two threads: one reads and cuts (audio decoding, resampling, VAD), this one decodes.
-    /// Cutting then costs no time beside decoding, and a bounded queue of cut segments keeps
-    /// memory flat when decoding is the slower side.
+    /// One thread reads and cuts (audio decoding, resampling, VAD) while [`Self::jobs`]
+    /// others decode, through a bounded queue of cut segments ([`crate::pipeline`]).
     pub fn transcribe_chunks(
         &self,
         chunks: impl Iterator<Item = Result<Vec<f32>>> + Send,
         config: &RecognizerConfig,
         mut on_segment: impl FnMut(&Segment),
     ) -> Result<Transcript> {
-        tracing::debug!("transcription uses {}", config.method);
-        std::thread::scope(|scope| {
-            let (cut_segments, to_decode) = mpsc::sync_channel(SEGMENT_QUEUE);
-            let cutter = scope.spawn(move || self.cut(chunks, config.segmenter, cut_segments));
-            let mut segments = Vec::new();
-            for (range, audio) in to_decode {
-                let result = self.decode_segment(&audio, &config.method)?;
-                let segment = self.segment_from(result, range);
-                on_segment(&segment);
-                segments.push(segment);
-            }
-            let total = cutter
-                .join()
-                .map_err(|_| EngineError::inference("audio cutter", "it panicked"))??;
-            Ok(Transcript {
-                duration: total as f64 / SAMPLE_RATE as f64,
-                segments,
-            })
-        })
-    }
-
-    /// Cuts the stream into segments and queues each with its audio; returns the length.
-    /// Stops early, without error, when the decoding side has stopped listening.
-    fn cut(
-        &self,
-        chunks: impl Iterator<Item = Result<Vec<f32>>>,
-        segmenter: SegmenterConfig,
-        queue: mpsc::SyncSender<(SegmentRange, Vec<f32>)>,
-    ) -> Result<usize> {
-        let mut cutter = SpeechCutter::new(segmenter, CutMode::WholeWhenShort);
-        let send = |cutter: &SpeechCutter, range| {
-            queue.send((range, cutter.audio(range).to_vec())).is_ok()
-        };
-        for chunk in chunks {
-            for range in cutter.push(&self.vad, &chunk?)? {
-                if !send(&cutter, range) {
-                    return Ok(cutter.total());
-                }
-            }
-            cutter.drop_consumed();
-        }
-        for range in cutter.finish(&self.vad, 0)? {
-            send(&cutter, range);
-        }
-        Ok(cutter.total())
+        let chunks: Chunks<'_> = Box::new(chunks);
+        let open: OpenStream<'_> = Box::new(move || Ok(chunks));
+        let mut outcome = None;
+        self.transcribe_streams(
+            vec![open],
+            config,
+            None,
+            Listener {
+                on_segment: Box::new(|_, segment| on_segment(segment)),
+                on_stream: Box::new(|_, result| outcome = Some(result)),
+            },
+        );
+        outcome.unwrap_or_else(|| Err(EngineError::inference("file pipeline", "no result")))
     }
 
     /// Reads, resamples and transcribes a file.
@@ -239,11 +241,42 @@ impl Recognizer {
         config: &RecognizerConfig,
         on_segment: impl FnMut(&Segment),
     ) -> Result<Transcript> {
-        let mut reader = AudioReader::open(path)?;
-        let chunks =
-            std::iter::from_fn(move || reader.next_chunk().map_err(Into::into).transpose());
+        let chunks = file_chunks(path.to_path_buf())()?;
         self.transcribe_chunks(chunks, config, on_segment)
     }
+
+    /// Transcribes several files as one stream of work, so decoding never pauses between
+    /// files (the next file is read and cut while the last one's segments decode).
+    /// `on_file` gets each file's index and transcript (or error) in the order given; a
+    /// failing file does not stop the others. `times`, when given, adds up where the time went.
+    pub fn transcribe_files(
+        &self,
+        paths: &[PathBuf],
+        config: &RecognizerConfig,
+        times: Option<&StageTimes>,
+        on_file: impl FnMut(usize, Result<Transcript>),
+    ) {
+        let streams = paths.iter().map(|p| file_chunks(p.clone())).collect();
+        self.transcribe_streams(
+            streams,
+            config,
+            times,
+            Listener {
+                on_segment: Box::new(|_, _| {}),
+                on_stream: Box::new(on_file),
+            },
+        );
+    }
+}
+
+/// Opens a file when called and yields its 16 kHz chunks.
+fn file_chunks<'a>(path: PathBuf) -> OpenStream<'a> {
+    Box::new(move || {
+        let mut reader = AudioReader::open(&path)?;
+        let chunks =
+            std::iter::from_fn(move || reader.next_chunk().map_err(Into::into).transpose());
+        Ok(Box::new(chunks) as Chunks<'a>)
+    })
 }
 
 /// Encoder output frames for `t` feature frames: `((t - 7) // 2 + 1) // 2` (docs/engine.md,

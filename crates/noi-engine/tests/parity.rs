@@ -2,7 +2,8 @@
 //! encoder frames, greedy and modified beam search, on both replicas of the real models
 //! (random weights make the output sensitive to every detail of features and search), on
 //! the espeak-ng Vietnamese clips (one stereo), and segment by segment on a 2-minute clip
-//! that goes through the VAD path.
+//! that goes through the VAD path, one decode at a time and two at once (`--jobs 2`: the
+//! encoder session runs two segments concurrently, each must give what it gives alone).
 
 mod common;
 
@@ -148,12 +149,16 @@ fn whole_clip_parity(model_dir: Option<PathBuf>, method: &str) {
     mismatches.assert_none(&label);
 }
 
-/// The 2-minute clip goes through the VAD; sherpa-onnx decodes each of our segments.
-fn segmented_parity(model_dir: Option<PathBuf>, method: &str) {
+/// The 2-minute clip goes through the VAD with `jobs` decodes at once; sherpa-onnx decodes
+/// each of our segments.
+fn segmented_parity(model_dir: Option<PathBuf>, method: &str, jobs: usize) {
     let (Some(model_dir), Some(clip)) = (model_dir, test_audio("long_2min.wav")) else {
         return;
     };
-    let recognizer = load(&model_dir);
+    let recognizer =
+        Recognizer::load_with_jobs(&model_dir, ModelOptions { threads: THREADS }, jobs)
+            .expect("load model");
+    assert_eq!(recognizer.jobs(), jobs);
     let config = RecognizerConfig {
         method: method_of(method),
         ..Default::default()
@@ -191,7 +196,7 @@ fn segmented_parity(model_dir: Option<PathBuf>, method: &str) {
         mismatches.check(name, segment, reference);
     }
     let label = format!(
-        "{} {method} long_2min.wav",
+        "{} {method} jobs {jobs} long_2min.wav",
         model_dir.file_name().unwrap().to_string_lossy()
     );
     mismatches.assert_none(&label);
@@ -225,15 +230,35 @@ fn tiny_model_matches_sherpa_onnx_both_methods() {
 
 #[test]
 fn m_replica_segments_match_sherpa_onnx_greedy() {
-    segmented_parity(replica(M_REPLICA), "greedy_search");
+    segmented_parity(replica(M_REPLICA), "greedy_search", 1);
 }
 
 #[test]
 fn m_replica_segments_match_sherpa_onnx_beam() {
-    segmented_parity(replica(M_REPLICA), "modified_beam_search");
+    segmented_parity(replica(M_REPLICA), "modified_beam_search", 1);
 }
 
 #[test]
 fn s_replica_segments_match_sherpa_onnx_greedy() {
-    segmented_parity(replica(S_REPLICA), "greedy_search");
+    segmented_parity(replica(S_REPLICA), "greedy_search", 1);
+}
+
+#[test]
+fn m_replica_segments_two_at_once_match_sherpa_onnx_greedy() {
+    segmented_parity(replica(M_REPLICA), "greedy_search", 2);
+}
+
+#[test]
+fn m_replica_segments_two_at_once_match_sherpa_onnx_beam() {
+    segmented_parity(replica(M_REPLICA), "modified_beam_search", 2);
+}
+
+#[test]
+fn s_replica_segments_two_at_once_match_sherpa_onnx_greedy() {
+    segmented_parity(replica(S_REPLICA), "greedy_search", 2);
+}
+
+#[test]
+fn s_replica_segments_two_at_once_match_sherpa_onnx_beam() {
+    segmented_parity(replica(S_REPLICA), "modified_beam_search", 2);
 }
