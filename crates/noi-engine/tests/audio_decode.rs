@@ -267,7 +267,12 @@ fn warnings_during(f: impl FnOnce()) -> String {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    tracing::subscriber::with_default(subscriber, f);
+    tracing::subscriber::with_default(subscriber, || {
+        // Another test thread may have met the reader's warn! callsites first, with no
+        // subscriber, and cached "never" for them; this subscriber must be asked again.
+        tracing::callsite::rebuild_interest_cache();
+        f()
+    });
     String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
 }
 
