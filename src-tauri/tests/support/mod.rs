@@ -189,13 +189,14 @@ impl Desktop {
         args: &[&str],
         ready: impl Fn(&Desktop) -> bool,
     ) {
-        for _attempt in 0..3 {
+        // A loaded CI machine (a parallel build) has kept openbox from answering 3 × 10 s.
+        for _attempt in 0..4 {
             let mut child = self
                 .command(program)
                 .args(args)
                 .spawn()
                 .unwrap_or_else(|e| panic!("start {program}: {e}"));
-            let deadline = Instant::now() + Duration::from_secs(10);
+            let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
                 if ready(self) {
                     self.children.push(child);
