@@ -379,10 +379,16 @@ fn the_global_shortcuts_portal_is_preferred_and_a_binding_it_refuses_is_reported
         log.contains("hotkey through the desktop portal"),
         "the portal was not chosen: {log}"
     );
-    assert!(
-        log.contains("tray status: Hotkey Ctrl+Alt+Space not available")
-            && log.contains("the desktop portal bound no key"),
-        "{log}"
+    // The tray's line shows the hotkey problem once "Loading the speech model…" is over,
+    // which may be a moment after /health answers.
+    support::wait_for(
+        "the tray naming the hotkey problem",
+        Duration::from_secs(10),
+        || {
+            let log = app.log();
+            log.contains("tray status: Hotkey Ctrl+Alt+Space not available")
+                && log.contains("the desktop portal bound no key")
+        },
     );
     assert!(!log.contains("registered (Portal)"), "{log}");
     // The API still dictates.
