@@ -5,8 +5,10 @@
 
 use std::f64::consts::PI;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
+mod common;
+
+use common::log_capture::log_during;
 use noi_engine::audio::{AudioError, AudioReader, TARGET_RATE, read_all, read_all_bytes};
 use noi_engine::resample::{Resampler, expected_len};
 
@@ -248,44 +250,16 @@ fn truncated_wav_keeps_the_audio_before_the_cut() {
     assert_eq!(bits(&samples), bits(&full[..8_000]));
 }
 
-/// Runs `f` with a subscriber that records tracing output, and returns that output.
-fn warnings_during(f: impl FnOnce()) -> String {
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        // Another test thread may have met the reader's warn! callsites first, with no
-        // subscriber, and cached "never" for them; this subscriber must be asked again.
-        tracing::callsite::rebuild_interest_cache();
-        f()
-    });
-    String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
-}
-
 #[test]
 fn cut_files_warn_and_keep_their_audio() {
-    let log = warnings_during(|| assert_eq!(decode("truncated.wav").0.len(), 8_000));
+    let log = log_during(|| assert_eq!(decode("truncated.wav").0.len(), 8_000));
     assert!(log.contains("WARN") && log.contains("cut short"), "{log}");
     for name in ["tone_44k1.mp3", "tone_48k.ogg", "tone_44k1.flac"] {
         // Three quarters in: past the codec headers (3.2 kB of a 5.6 kB Vorbis file).
         let mut bytes = std::fs::read(fixture(name)).unwrap();
         bytes.truncate(bytes.len() * 3 / 4);
         let mut got = 0;
-        let log = warnings_during(|| got = read_all_bytes(bytes, None).unwrap().0.len());
+        let log = log_during(|| got = read_all_bytes(bytes, None).unwrap().0.len());
         let full = decode(name).0.len();
         println!("{name} cut at 3/4: {got} of {full} samples; {}", log.trim());
         assert!(got > full / 5 && got < full, "{name}: {got} of {full}");

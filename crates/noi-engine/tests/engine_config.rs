@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::*;
 use noi_engine::Recognizer;
@@ -136,7 +136,7 @@ fn a_dictation_stream_logs_its_search_method_at_debug() {
     let recognizer = Arc::new(tiny());
     let config = desktop(&["người"], Some(tiny_bpe()));
     let resolved = config.resolve(&recognizer).unwrap();
-    let log = debug_log_during(|| {
+    let log = log_capture::log_during(|| {
         let stream =
             DictationStream::start(Arc::clone(&recognizer), resolved.dictation_config(), 16_000)
                 .unwrap();
@@ -151,7 +151,7 @@ fn a_dictation_stream_logs_its_search_method_at_debug() {
         method: SearchMethod::Greedy,
         segmenter: None,
     };
-    let log = debug_log_during(|| {
+    let log = log_capture::log_during(|| {
         let stream =
             DictationStream::start(Arc::clone(&recognizer), greedy.dictation_config(), 16_000)
                 .unwrap();
@@ -166,28 +166,4 @@ fn the_source_default_is_no_hotwords() {
     assert_eq!(config.hotwords.source, HotwordSource::None);
     assert_eq!(config.decoding, Decoding::Auto);
     assert_eq!(config.hotwords.score, DEFAULT_HOTWORDS_SCORE);
-}
-
-/// Runs `f` with a subscriber that records tracing output down to `debug`.
-fn debug_log_during(f: impl FnOnce()) -> String {
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
 }
