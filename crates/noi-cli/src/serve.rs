@@ -90,6 +90,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let config = server_config(&args)?;
     let engine_config = args.model.engine_config(args.hotwords.config());
+    noi_engine::allocator::settle_for_a_long_running_process();
     let engine = load_engine(&args.model, &engine_config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,6 +1,6 @@
 //! The HTTP and WebSocket edges a careless or hostile client finds (issue 17), against a real
 //! `noi serve`: tokens as browsers and `urlencode` send them, the `Host` check against DNS
-//! rebinding, JSON bodies for the router's own errors, a text frame that is not UTF-8, and a
+//! rebinding, JSON bodies for the router's and hyper's own errors, a text frame that is not UTF-8, and a
 //! `configure` whose rate is not a number.
 
 mod server;
@@ -103,6 +103,53 @@ fn router_errors_are_json() {
     let answer = request("GET", &server.url("/v2/nothing"), &[], None);
     assert_eq!(answer.status, 404);
     assert_eq!(answer.json()["code"], "not_found");
+}
+
+/// Sends raw bytes as a request and returns the status, the Content-Type and the body.
+fn raw_exchange(server: &Server, request: &[u8]) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no answer: {answer:?}"));
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    (head[9..12].parse().unwrap(), content_type, body.to_owned())
+}
+
+/// Requests hyper refuses before any route sees them get the same JSON errors as the rest.
+#[test]
+fn requests_hyper_cannot_parse_get_json_errors() {
+    let server = Server::tiny(&[]);
+    let mut flood = String::from("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for i in 0..150 {
+        flood.push_str(&format!("X-Flood-{i}: 1\r\n"));
+    }
+    flood.push_str("\r\n");
+    for (request, status, code) in [
+        (flood.into_bytes(), 431, "request_headers_too_large"),
+        (b"HELLO THERE\r\n\r\n".to_vec(), 400, "bad_request"),
+        (
+            b"GET /health HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+    ] {
+        let (got, content_type, body) = raw_exchange(&server, &request);
+        assert_eq!(got, status, "{body}");
+        assert_eq!(content_type, "application/json");
+        assert_eq!(code_of(&body), code);
+    }
+    server.assert_healthy();
 }
 
 #[test]

@@ -189,6 +189,46 @@ fn a_websocket_client_faster_than_real_time_gets_backpressure() {
     server.assert_healthy();
 }
 
+/// After `stop`, the audio the engine is still behind on can take a while to decode (longer on
+/// a busy machine): the client's pings are answered meanwhile, so its keepalive does not give
+/// up on a stream that is about to send its final.
+#[test]
+fn pings_are_answered_while_the_last_audio_decodes() {
+    let (Some(model), Some(pcm)) = (replica(S_REPLICA), speech_pcm(30)) else {
+        return;
+    };
+    let server = Server::start(&model, &[]);
+    let mut socket = ws_connect(&server.ws_url("/v1/ws?sample_rate=16000"), &[]).unwrap();
+    assert_eq!(read_json(&mut socket)["type"], "ready");
+    // As fast as the server reads: it reads only while less than 3 s behind, so the stream
+    // is still seconds behind when `stop` arrives.
+    for frame in pcm.chunks(32_000) {
+        send_pcm(&mut socket, frame);
+    }
+    send_json(&mut socket, json!({"type": "stop"}));
+    socket
+        .send(Message::Ping(b"still there?".to_vec().into()))
+        .unwrap();
+    let mut order = Vec::new();
+    loop {
+        match socket.read() {
+            Ok(Message::Pong(_)) => order.push("pong".to_string()),
+            Ok(Message::Text(text)) => {
+                let message: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+                order.push(message["type"].as_str().unwrap_or_default().to_string());
+            }
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let pong = order.iter().position(|kind| kind == "pong");
+    let last = order.iter().rposition(|kind| kind == "final");
+    assert!(
+        matches!((pong, last), (Some(pong), Some(last)) if pong < last),
+        "the pong must come before the last final: {order:?}"
+    );
+}
+
 /// A session's audio is capped like a REST request's: past `--max-audio-secs` it gets an
 /// error and a final for what it sent, then Close 1008.
 #[test]

@@ -6,6 +6,7 @@
 //! transducer, [`search`] turns its scores into tokens, and [`recognizer`] ties them together.
 //! [`config`] turns what a door chooses (decoding, hotwords, threads) into their settings.
 
+pub mod allocator;
 pub mod audio;
 pub mod config;
 pub mod cutter;

@@ -450,25 +450,13 @@ fn open_encoder(path: &Path, threads: usize, runs: usize) -> Result<Session> {
     if runs == 1 {
         return open_session(path, threads, None);
     }
-    return_large_buffers_to_the_system();
+    crate::allocator::return_large_buffers_to_the_system();
     open_session_with(path, threads, None, |builder| {
         disable_memory_arena(builder).map_err(|reason| EngineError::ModelLoad {
             path: path.to_path_buf(),
             reason,
         })
     })
-}
-
-/// Buffers of 4 MiB and more (the encoder's activations) are mapped per allocation and
-/// unmapped when freed. glibc otherwise raises that threshold as such buffers come and go and
-/// keeps them in per-thread heaps: two concurrent runs then held ~130 MB more for good (M
-/// model, 2-minute file: peak RSS 446 MB, 345 MB with this), for ~0.7 s more system time.
-fn return_large_buffers_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes an allocator setting; a refusal (0) leaves the default.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
-    }
 }
 
 /// `DisableCpuMemArena` on the builder's session options (`ort` has no wrapper for it).

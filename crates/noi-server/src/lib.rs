@@ -18,6 +18,7 @@ mod listen;
 pub mod live;
 pub mod metrics;
 mod middleware;
+mod parse_errors;
 pub mod pcm;
 pub mod policy;
 pub mod protocol;

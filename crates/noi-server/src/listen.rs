@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
+use crate::parse_errors::JsonParseErrors;
+
 /// Open connections at most; one more is answered 503 and closed.
 pub const MAX_CONNECTIONS: usize = 256;
 /// How long a client has to send a request's headers (each request on a kept-alive
@@ -75,7 +77,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// One connection: HTTP/1.1 with upgrades (WebSocket), shut down gracefully on `stopping`.
+/// One connection: HTTP/1.1 with upgrades (WebSocket), shut down gracefully on `stopping`;
+/// requests hyper cannot parse are answered in JSON too (`parse_errors`).
 fn serve_connection(
     http: &hyper::server::conn::http1::Builder,
     stream: TcpStream,
@@ -88,7 +91,7 @@ fn serve_connection(
         router.clone().call(request.map(Body::new))
     });
     let connection = http
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(JsonParseErrors::new(stream)), service)
         .with_upgrades();
     async move {
         tokio::pin!(connection);

@@ -311,8 +311,9 @@ impl Session {
             }
             Some(mut live) => {
                 live.begin_finish();
-                while let Some(update) = live.next_update().await {
-                    self.send(&ServerMessage::from_update(update)).await;
+                if !self.send_remaining_updates(&mut live).await {
+                    live.discard().await;
+                    return;
                 }
                 match live.result().await {
                     Ok(transcript) => {
@@ -344,6 +345,25 @@ impl Session {
             // client's buffer before it reads it. Keep the socket for the rest of the window.
             if code == TOO_BIG {
                 tokio::time::sleep_until(deadline).await;
+            }
+        }
+    }
+
+    /// Sends the updates of a finishing stream until its last one, reading the socket
+    /// meanwhile: the client's pings are answered as they are read (the last seconds of audio
+    /// can take a while on a busy machine, and clients give up on a ping unanswered for 20 s).
+    /// Audio that comes after `stop` is dropped. False when the client went away.
+    async fn send_remaining_updates(&mut self, live: &mut LiveTranscription) -> bool {
+        loop {
+            tokio::select! {
+                update = live.next_update() => match update {
+                    Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
+                    None => return true,
+                },
+                message = self.socket.recv() => match message {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+                    Some(Ok(_)) => {}
+                },
             }
         }
     }
