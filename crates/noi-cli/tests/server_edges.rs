@@ -265,4 +265,29 @@ fn a_truncated_file_is_transcribed_with_a_warning() {
     );
     assert_eq!(whole.status, 200);
     assert!(whole.json().get("warnings").is_none(), "{}", whole.body);
+
+    // The SSE route says it too, after its last final.
+    for (name, warned) in [("truncated.wav", true), ("s16_16k_mono.wav", false)] {
+        let answer = post(
+            &server.url("/v1/transcribe/stream"),
+            &[],
+            &engine_audio_bytes(name),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let events = sse_events(&answer.body);
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let warnings: Vec<&Value> = events.iter().filter(|e| e["type"] == "warning").collect();
+        assert_eq!(!warnings.is_empty(), warned, "{name}: {kinds:?}");
+        if warned {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w["message"].as_str().unwrap().contains("cut short")),
+                "{warnings:?}"
+            );
+            let last_final = kinds.iter().rposition(|k| *k == "final").expect("a final");
+            let first_warning = kinds.iter().position(|k| *k == "warning").unwrap();
+            assert!(last_final < first_warning, "{kinds:?}");
+        }
+    }
 }

@@ -119,7 +119,7 @@ pub async fn transcribe(
         if chunks.too_long {
             return Err(ApiError::audio_too_long(max_secs));
         }
-        let warnings = chunks.reader.warnings().to_vec();
+        let warnings = chunks.warnings().to_vec();
         result.map(|t| (t, warnings)).map_err(ApiError::from)
     });
     let (transcript, warnings) = tokio::select! {
@@ -155,6 +155,11 @@ impl LimitedChunks {
             too_long: false,
             cancel: None,
         }
+    }
+
+    /// What the reader worked around so far (see [`AudioReader::warnings`]).
+    pub fn warnings(&self) -> &[String] {
+        self.reader.warnings()
     }
 
     /// Stops with an error at the next chunk once `cancel` is cancelled.

@@ -37,6 +37,8 @@ pub enum ServerMessage {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
+    /// SSE only: a problem with the file that was worked around (REST's `warnings`).
+    Warning { message: String },
 }
 
 /// Client → server text messages, as [`parse_client_text`] reads them.

@@ -101,10 +101,13 @@ async fn stream_file(
         let mut limited = LimitedChunks::new(reader, max_secs);
         for chunk in limited.by_ref() {
             if chunk_tx.blocking_send(chunk).is_err() {
-                return false;
+                return FileRead::default();
             }
         }
-        limited.too_long
+        FileRead {
+            too_long: limited.too_long,
+            warnings: limited.warnings().to_vec(),
+        }
     });
     let send = |message: ServerMessage| {
         let events = events.clone();
@@ -153,9 +156,13 @@ async fn stream_file(
         state.metrics.active_streams.dec();
         return;
     }
-    if reading.await.unwrap_or(false) {
+    let read = reading.await.unwrap_or_default();
+    if read.too_long {
         let err = ApiError::audio_too_long(max_secs);
         send(ServerMessage::error(err.code, err.message)).await;
+    }
+    for message in read.warnings {
+        send(ServerMessage::Warning { message }).await;
     }
     match live.result().await {
         Ok(transcript) => {
@@ -166,6 +173,15 @@ async fn stream_file(
         }
     }
     state.metrics.active_streams.dec();
+}
+
+/// How reading a streamed file ended.
+#[derive(Default)]
+struct FileRead {
+    /// It passed the audio-length limit; the rest was not read.
+    too_long: bool,
+    /// Problems with the file that were worked around (a cut file, damaged packets).
+    warnings: Vec<String>,
 }
 
 /// How often a stream that stopped reading its file checks whether the engine caught up.
