@@ -7,6 +7,7 @@
 //! [`config`] turns what a door chooses (decoding, hotwords, threads) into their settings.
 
 pub mod audio;
+pub mod codecs;
 pub mod config;
 pub mod cutter;
 pub mod error;
