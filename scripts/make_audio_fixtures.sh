@@ -58,11 +58,15 @@ encode "$tmp/t44.wav" "$out/tone_44k1.mp3" -c:a libmp3lame -b:a 64k
 # 100 ms pages (the default is one page per second or so), so that a cut file keeps most.
 encode "$tmp/t48.wav" "$out/tone_48k.ogg" -c:a libvorbis -q:a 2 -page_duration 100000
 encode "$tmp/t44.wav" "$out/tone_44k1.m4a" -c:a aac -b:a 64k
-# Opus, which the reader refuses by name (no decoder yet): Ogg/Opus and WebM as browsers make.
-ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=16000:duration=0.12" \
-    -c:a libopus -b:a 16k "$out/tone_16k.opus"
-ffmpeg -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=16000:duration=0.12" \
-    -c:a libopus -b:a 16k "$out/tone_16k_opus.webm"
+# Opus: a 16 kHz source (Opus still decodes at 48 kHz; the header's input rate is a record),
+# in Ogg with 100 ms pages (so a cut file keeps most) and in WebM as browsers record it.
+tone "$tmp/t16.wav" 16000 1.0 -b 16 -e signed-integer
+encode "$tmp/t16.wav" "$out/tone_16k.opus" -c:a libopus -b:a 48k -page_duration 100000
+encode "$tmp/t16.wav" "$out/tone_16k_opus.webm" -c:a libopus -b:a 48k
+# Stereo Opus at 48 kHz: left 440 Hz, right 1000 Hz (the mean is neither), at a bitrate where
+# libopus codes the channels apart (at low rates it may fold them into intensity stereo).
+sox -D -n -r 48000 -c 2 -b 16 "$tmp/stereo48.wav" synth 0.5 sine 440 sine 1000 vol 0.5
+encode "$tmp/stereo48.wav" "$out/stereo_48k.opus" -c:a libopus -b:a 128k -page_duration 100000
 # Six channels at six levels whose mean is the usual half-scale tone.
 sox -D -n -r 48000 -c 6 -b 16 "$tmp/six48.wav" \
     synth 0.2 sine 440 sine 440 sine 440 sine 440 sine 440 sine 440 vol 0.5 \
@@ -76,6 +80,14 @@ cat "$out/tone_48k.ogg" "$tmp/t22.ogg" >"$out/chained_48k_22k05.ogg"
 espeak-ng -v vi -s 160 -w "$tmp/speech.wav" "xin chào"
 # Padded or cut to exactly 1 s, whatever espeak-ng's speaking rate.
 sox -V1 "$tmp/speech.wav" "$out/speech_vi_22k05.wav" pad 0 1 trim 0 1.0
+# A sentence kept lossless (16 kHz FLAC), and the same as browsers' MediaRecorder records it:
+# WebM/Opus at 48 kHz written live (unknown element sizes, no cues, no duration), 64 kb/s.
+espeak-ng -v vi -s 175 -w "$tmp/sentence.wav" \
+    "Hôm nay trời đẹp quá, chúng ta cùng nhau đi dạo trong công viên nhé."
+sox -D -V1 "$tmp/sentence.wav" -r 16000 -b 16 "$tmp/sentence16.wav"
+encode "$tmp/sentence16.wav" "$out/speech_vi_16k.flac" -c:a flac
+encode "$tmp/sentence16.wav" "$out/speech_vi_opus.webm" -ar 48000 -c:a libopus -b:a 64k \
+    -f webm -live 1
 
 # --- Broken inputs ----------------------------------------------------------------------------
 # Header says 1 s, data stops after 0.5 s and half a sample.

@@ -104,11 +104,12 @@ ensure_rust() {
     }
 }
 
-# What building the engine needs: a C toolchain for crates with C parts, and pkg-config.
+# What building the engine needs: a C toolchain for crates with C parts, pkg-config, and cmake
+# (the Opus decoder builds the libopus source shipped in the opusic-sys crate with it).
 ensure_build_tools() {
     ensure_rust
     command -v cc >/dev/null 2>&1 || ensure_apt build-essential
-    ensure_apt pkg-config ca-certificates
+    ensure_apt pkg-config ca-certificates cmake
 }
 
 # What building the desktop app (Tauri 2, WebKitGTK, tray, microphone, keystrokes) needs.

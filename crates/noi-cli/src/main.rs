@@ -34,7 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Transcribe audio files (WAV, FLAC, MP3, OGG/Vorbis, M4A/AAC; any rate, any channels).
+    /// Transcribe audio files (WAV, FLAC, MP3, OGG/Vorbis, Opus in Ogg or WebM, M4A/AAC; any
+    /// rate, any channels).
     Transcribe(TranscribeArgs),
     /// Time model loading and transcription (for BENCHMARKS.md); prints JSON lines.
     Bench(BenchArgs),

@@ -4,7 +4,9 @@
 //! channels to their arithmetic mean and resamples to [`TARGET_RATE`] with
 //! [`crate::resample::Resampler`]. Integer PCM is scaled by symphonia as `s / 2^(bits-1)`, so a
 //! 16 kHz 16-bit mono WAV comes out as exactly `i16 as f32 / 32768.0` (the parity tests against
-//! sherpa-onnx rely on it); float PCM passes through unchanged.
+//! sherpa-onnx rely on it); float PCM passes through unchanged. Decoders come from
+//! [`crate::codecs`] (symphonia's, plus libopus for Opus), whose start-up trim (Opus pre-skip)
+//! goes through the same frame counter as MP4 priming.
 
 use std::any::Any;
 use std::fs::File;
@@ -13,7 +15,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::CODEC_ID_NULL_AUDIO;
-use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -21,6 +22,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, Track};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
+use crate::codecs;
 use crate::model_input::SAMPLE_RATE;
 use crate::resample::{ResampleError, Resampler};
 use crate::wav_patch;
@@ -33,7 +35,7 @@ pub const TARGET_RATE: u32 = SAMPLE_RATE as u32;
 
 /// What [`AudioError::Unsupported`] lists as readable.
 pub const SUPPORTED_FORMATS: &str = "WAV (8/16/24/32-bit PCM, 32-bit float), FLAC, MP3, \
-                                     OGG/Vorbis and M4A/AAC";
+                                     OGG/Vorbis, Opus (Ogg or WebM, mono or stereo) and M4A/AAC";
 
 /// Decode errors on single packets are skipped (a glitch in an MP3 should not lose the file),
 /// but a stream that yields this many in a row without any audio is not audio.
@@ -162,7 +164,7 @@ pub struct AudioReader {
     bad_packets: u64,
     /// The MP4 edit list's playable stretch, if the file has one.
     edit: Option<mp4_edit::Edit>,
-    /// Decoded frames still to drop at the start (encoder priming).
+    /// Decoded frames still to drop at the start (encoder priming, Opus pre-skip).
     skip_frames: u64,
     /// Frames still to pass before the end of the playable stretch (encoder padding after).
     keep_frames: Option<u64>,
@@ -335,7 +337,12 @@ impl AudioReader {
         let params = track_params(track).cloned();
         let params = params.ok_or_else(|| unsupported(&input, "unknown codec"))?;
         check_declared(&input, &params)?;
-        let decoder = make_decoder(&input, &params)?;
+        let (decoder, pre_skip) = make_decoder(&input, &params)?;
+        // An Ogg/Opus length counts the pre-skip (granule positions do): report what plays.
+        let duration_secs = duration_secs.map(|secs| {
+            let rate = f64::from(params.sample_rate.unwrap_or(codecs::OPUS_RATE));
+            (secs - pre_skip as f64 / rate).max(0.0)
+        });
         let mut reader = Self {
             input,
             format,
@@ -354,7 +361,7 @@ impl AudioReader {
             frames_decoded: 0,
             bad_packets: 0,
             edit,
-            skip_frames: 0,
+            skip_frames: pre_skip,
             keep_frames: None,
             current_rate: 0,
             finished: false,
@@ -549,6 +556,13 @@ impl AudioReader {
         if self.frames_decoded == 0 {
             return Err(self.nothing_decoded(&err.to_string()));
         }
+        if ends_by_running_out(self.format.format_info().short_name, &err) {
+            tracing::debug!(
+                "{}: the stream ends where the data does ({err})",
+                self.input
+            );
+            return Ok(Step::End);
+        }
         self.warn(format!(
             "the file ends early or is damaged after {:.2} s of audio ({err}); using the audio \
              decoded up to there",
@@ -564,7 +578,9 @@ impl AudioReader {
         self.track_id = track.id;
         let params = track_params(track).cloned();
         let params = params.ok_or_else(|| unsupported(&self.input, "unknown codec"))?;
-        self.decoder = make_decoder(&self.input, &params)?;
+        let (decoder, pre_skip) = make_decoder(&self.input, &params)?;
+        self.decoder = decoder;
+        self.skip_frames += pre_skip;
         Ok(())
     }
 
@@ -572,6 +588,19 @@ impl AudioReader {
         self.frames_decoded as f64 / f64::from(self.current_rate.max(1))
     }
 }
+
+/// Whether `err` is how a stream of this container normally ends. A WebM written live, as
+/// browsers' MediaRecorder writes it, declares no sizes, so symphonia's Matroska reader only
+/// learns it is over by reading past the end; a live recording cut mid-way cannot be told
+/// apart (it loses at most the one block the cut went through). A cut WebM with sized
+/// elements never gets this far: symphonia refuses it when probing.
+fn ends_by_running_out(container: &str, err: &SymError) -> bool {
+    container == MATROSKA
+        && matches!(err, SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof)
+}
+
+/// symphonia's short name for its Matroska/WebM reader.
+const MATROSKA: &str = "matroska";
 
 /// Decodes a whole file to 16 kHz mono. Prefer [`AudioReader`] for long files.
 pub fn read_all(path: &Path) -> Result<(Vec<f32>, AudioInfo), AudioError> {
@@ -666,27 +695,22 @@ fn check_declared(input: &str, params: &AudioCodecParameters) -> Result<(), Audi
     Ok(())
 }
 
+/// The track's decoder, and how many decoded frames to drop before its audio starts.
 fn make_decoder(
     input: &str,
     params: &AudioCodecParameters,
-) -> Result<Box<dyn AudioDecoder>, AudioError> {
-    if params.codec == CODEC_ID_OPUS {
-        return Err(unsupported(
-            input,
-            "Opus audio (Ogg/Opus, or WebM as browsers record it) is not decoded yet; convert it \
-             first, e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 out.wav`",
-        ));
-    }
+) -> Result<(Box<dyn AudioDecoder>, u64), AudioError> {
+    let prepared = codecs::prepare(params);
     let opts = AudioDecoderOptions::default();
-    guard(|| symphonia::default::get_codecs().make_audio_decoder(params, &opts)).map_err(
-        |e| match e {
+    let decoder = guard(|| codecs::registry().make_audio_decoder(&prepared.params, &opts))
+        .map_err(|e| match e {
             SymError::Unsupported(what) => unsupported(input, &format!("codec: {what}")),
             other => AudioError::Corrupt {
                 input: input.to_owned(),
                 detail: other.to_string(),
             },
-        },
-    )
+        })?;
+    Ok((decoder, prepared.pre_skip))
 }
 
 /// Averages a decoded buffer's channels; `None` for a buffer with no frames.

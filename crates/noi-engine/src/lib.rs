@@ -8,6 +8,7 @@
 
 pub mod allocator;
 pub mod audio;
+pub mod codecs;
 pub mod config;
 pub mod cutter;
 pub mod error;

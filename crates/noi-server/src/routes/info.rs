@@ -11,8 +11,8 @@ use crate::config::SUPPORTED_RATES;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::SharedState;
 
-// Opus (Ogg/Opus, WebM) is not listed: the reader demuxes it but has no Opus decoder yet.
-pub const SUPPORTED_FORMATS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "m4a"];
+/// Containers the reader decodes (`opus`: Ogg/Opus; `webm`: Opus in WebM, as browsers record).
+pub const SUPPORTED_FORMATS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "opus", "webm", "m4a"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {

@@ -199,7 +199,9 @@ pub fn extension_for_mime(mime: &str) -> Option<&'static str> {
         "audio/wav" | "audio/wave" | "audio/x-wav" | "audio/vnd.wave" => "wav",
         "audio/flac" | "audio/x-flac" => "flac",
         "audio/mpeg" | "audio/mp3" => "mp3",
-        "audio/ogg" | "audio/opus" | "application/ogg" => "ogg",
+        // `audio/ogg; codecs=opus` too: the Ogg reader finds the codec in the stream.
+        "audio/ogg" | "application/ogg" => "ogg",
+        "audio/opus" => "opus",
         "audio/mp4" | "audio/m4a" | "audio/x-m4a" | "audio/aac" => "m4a",
         "audio/webm" | "video/webm" => "webm",
         _ => return None,
@@ -215,5 +217,18 @@ mod tests {
         assert_eq!(extension_for_mime("audio/wav"), Some("wav"));
         assert_eq!(extension_for_mime("Audio/MPEG; charset=x"), Some("mp3"));
         assert_eq!(extension_for_mime("application/octet-stream"), None);
+    }
+
+    /// What browsers' MediaRecorder and Opus tools label their recordings with.
+    #[test]
+    fn opus_mime_types_hint_their_containers() {
+        assert_eq!(extension_for_mime("audio/webm"), Some("webm"));
+        assert_eq!(extension_for_mime("audio/webm;codecs=opus"), Some("webm"));
+        assert_eq!(
+            extension_for_mime("video/webm; codecs=\"opus\""),
+            Some("webm")
+        );
+        assert_eq!(extension_for_mime("audio/ogg; codecs=opus"), Some("ogg"));
+        assert_eq!(extension_for_mime("audio/opus"), Some("opus"));
     }
 }
