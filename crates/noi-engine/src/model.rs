@@ -447,7 +447,9 @@ impl SessionPool {
 /// per input shape and never dropped, and the encoder's input length changes with every
 /// segment, so a server held ~115 KB more for every segment length it ever met (soak: RSS
 /// +20 % over an hour; the 30M encoder on 200 lengths: +17 MB with the pattern, flat without
-/// it, and no slower). For concurrent runs also without a memory arena: an arena keeps the
+/// it). The price: a length met before runs ~9 % slower (the pattern saves its many small
+/// allocations); a new length costs the same either way. For concurrent runs also without a
+/// memory arena: an arena keeps the
 /// most memory the runs ever needed at once (two 20 s segments' activations) for good, while
 /// without it each run's buffers go back to the system allocator when the run ends.
 fn open_encoder(path: &Path, threads: usize, runs: usize) -> Result<Session> {
