@@ -311,7 +311,9 @@ impl Session {
             }
             Some(mut live) => {
                 live.begin_finish();
-                if !self.send_remaining_updates(&mut live).await {
+                // After a frame we refused, the socket holds the rest of it: nothing to read.
+                let read_meanwhile = !matches!(code, TOO_BIG | INVALID_DATA);
+                if !self.send_remaining_updates(&mut live, read_meanwhile).await {
                     live.discard().await;
                     return;
                 }
@@ -353,14 +355,18 @@ impl Session {
     /// meanwhile: the client's pings are answered as they are read (the last seconds of audio
     /// can take a while on a busy machine, and clients give up on a ping unanswered for 20 s).
     /// Audio that comes after `stop` is dropped. False when the client went away.
-    async fn send_remaining_updates(&mut self, live: &mut LiveTranscription) -> bool {
+    async fn send_remaining_updates(
+        &mut self,
+        live: &mut LiveTranscription,
+        read_meanwhile: bool,
+    ) -> bool {
         loop {
             tokio::select! {
                 update = live.next_update() => match update {
                     Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
                     None => return true,
                 },
-                message = self.socket.recv() => match message {
+                message = self.socket.recv(), if read_meanwhile => match message {
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
                     Some(Ok(_)) => {}
                 },
