@@ -118,9 +118,26 @@ fn focused_window(desktop: &Desktop) -> String {
 }
 
 /// A screenshot kept as an artefact, checked to differ from `empty` (the same screen without
-/// the overlay) in at least `min_pixels` pixels.
+/// the overlay) in at least `min_pixels` pixels. Taken again for up to 2 s while it does not:
+/// a state change (recording → error) is reported before the webview has painted it.
 fn screenshot_differs(desktop: &Desktop, name: &str, empty: &Path, min_pixels: u64) {
-    // Kept in target/test-artifacts.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let differing = pixels_differing(desktop, name, empty);
+        if differing >= min_pixels as f64 || std::time::Instant::now() >= deadline {
+            assert!(
+                differing >= min_pixels as f64,
+                "{name}: only {differing} pixels differ from the screen without the overlay"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Takes the screenshot `name` (kept in target/test-artifacts) and counts the pixels that
+/// differ from `empty`.
+fn pixels_differing(desktop: &Desktop, name: &str, empty: &Path) -> f64 {
     let shot = desktop.screenshot(name);
     let output = desktop
         .command("compare")
@@ -132,16 +149,11 @@ fn screenshot_differs(desktop: &Desktop, name: &str, empty: &Path, min_pixels: u
         .output()
         .expect("compare (imagemagick)");
     let text = String::from_utf8_lossy(&output.stderr);
-    let differing: f64 = text
-        .split_whitespace()
+    text.split_whitespace()
         .next()
         .unwrap_or("0")
         .parse()
-        .unwrap_or(0.0);
-    assert!(
-        differing >= min_pixels as f64,
-        "{name}: only {differing} pixels differ from the screen without the overlay"
-    );
+        .unwrap_or(0.0)
 }
 
 /// Records the microphone sink's monitor (what was played into it) as raw 16 kHz s16.
