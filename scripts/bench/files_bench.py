@@ -9,8 +9,8 @@ pauses), one process at a time, never two in parallel:
   - sherpa-onnx 2.0.1: scripts/reference/sherpa_vad_pipeline.py, its VoiceActivityDetector (the
     same silero_vad.onnx, window 512) and OfflineRecognizer on each segment, the samples already
     in memory (its clock covers VAD + decoding only);
-  - noi after: `noi bench FILE --threads N --jobs J --profile`, J = as many decodes as fit in
-    the cores at N threads each (2 at 1 thread on 2 cores), whose clock covers reading,
+  - noi after: `noi bench FILE --threads N --profile`, with its automatic `--jobs` (the cores
+    N threads leave go to more decodes: 2 at 1 thread on 2 cores), whose clock covers reading,
     resampling, VAD, features, encoder and search;
   - noi before (with --before PATH, e.g. main's binary from before issue 18): the same command
     without the new options.
@@ -105,14 +105,14 @@ def main():
 
                 def measure():
                     s = sherpa(model, wav, threads)
-                    n = noi(args.noi, model, wav, threads, True, max(1, os.cpu_count() // threads))
+                    n = noi(args.noi, model, wav, threads, True)
                     b = noi(args.before, model, wav, threads, profile=False) if args.before else None
                     return s, n, b
 
                 (s, n, b), others = eb.quietly(measure, args.max_wait, args.retries)
                 rows.append((model, threads, m, s, n, b, others))
                 if m == minutes[0] and threads == 1:
-                    # The same binary one decode at a time: where the old layout's time went.
+                    # The same binary one decode at a time: where one decode's time goes.
                     profiles.append((model, threads, m, noi(args.noi, model, wav, threads, True, 1),
                                      f"{100 * eb.OTHERS[-1]:.0f}"))
                 report(args, info, rows, profiles, time.time() - started)
@@ -131,7 +131,7 @@ def report(args, info, rows, profiles, elapsed):
           "already in memory (`scripts/reference/sherpa_vad_pipeline.py`, load excluded). "
           f"Ratio = noi / sherpa-onnx, targets ≤ {TARGETS[1]} at 1 thread and ≤ {TARGETS[2]} at 2; "
           f"peak RSS target ≤ {RSS_TARGET} MiB. \"jobs\" is how many segments noi decoded at once "
-          "(`--jobs`: as many as fit in the cores at that many threads each). \"before\" is "
+          "(its automatic choice: one per core that many threads leave). \"before\" is "
           "main's binary from before issue 18 (one decode at a time). Others = CPU used by other "
           "programs during the row, in % of one core.", "",
           *(f"- {k}: {v}" for k, v in info.items()), "",
@@ -164,8 +164,8 @@ def report(args, info, rows, profiles, elapsed):
                   f"{p['read']:.2f} | {p['vad']:.2f} | {p['cutter_blocked']:.1f} | "
                   f"{p['features']:.2f} | {p['encoder']:.1f} | {p['search']:.1f} | "
                   f"{p['worker_idle']:.2f} | {p['gate_wait']:.2f} | {others} |")
-    md += ["", "The jobs = 1 rows are the same binary with `--jobs 1`: the layout before this change "
-           "(one reader/VAD thread, one decoding thread)."]
+    md += ["", f"The first {len(profiles)} rows are the same binary with `--jobs 1` at one thread: one "
+           "reader/VAD thread beside one decoding thread, where one decode's time goes."]
     section = "\n".join(md) + "\n"
     print(section, flush=True)
 

@@ -72,8 +72,9 @@ struct ModelArgs {
 /// How many segments decode at once in files.
 #[derive(Args, Clone, Copy)]
 struct JobsArg {
-    /// Segments (of one file or the next) decoded at once, sharing the model (default 1).
-    /// Without --threads, the cores are shared out among them.
+    /// Segments (of one file or the next) decoded at once, sharing the model. Default: one
+    /// per --threads cores (the cores it leaves go to more decodes), one per core without
+    /// --threads; at most 4. Without --threads, the cores are shared out among the jobs.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     jobs: Option<u16>,
 }

@@ -391,3 +391,50 @@ fn itn_off_keeps_the_models_words() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--itn"), "{}", stderr(&out));
 }
+
+/// `noi bench`'s first line: the decodes at once and threads each that the flags chose.
+fn chosen_parallelism(flags: &[&str]) -> (u64, u64) {
+    let model = tiny_model().display().to_string();
+    let file = audio("speech_vi_22k05.wav").display().to_string();
+    let mut args = vec!["bench", &file, "--model-dir", &model, "--repeat", "1"];
+    args.extend(flags);
+    let out = noi(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let load: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(load["event"], "load");
+    (
+        load["jobs"].as_u64().unwrap(),
+        load["threads"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn spare_cores_go_to_more_decodes() {
+    // The rule of `noi transcribe --help`, written out for this machine's cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    assert_eq!(
+        chosen_parallelism(&["--threads", "1"]),
+        (cores.min(4), 1),
+        "one decode per core left by --threads 1"
+    );
+    assert_eq!(
+        chosen_parallelism(&["--threads", &cores.to_string()]),
+        (1, cores),
+        "--threads takes every core: one decode"
+    );
+    assert_eq!(
+        chosen_parallelism(&[]),
+        (cores.min(4), (cores / cores.min(4)).clamp(1, 4)),
+        "neither set: a decode per core, the rest as threads"
+    );
+    assert_eq!(
+        chosen_parallelism(&["--jobs", "3"]),
+        (3, (cores / 3).clamp(1, 4)),
+        "--jobs alone shares the cores out"
+    );
+    assert_eq!(
+        chosen_parallelism(&["--jobs", "3", "--threads", "2"]),
+        (3, 2)
+    );
+}

@@ -14,9 +14,10 @@ const SERVER_HEAPS: i32 = 2;
 
 /// Buffers of 4 MiB and more (the encoder's activations) are mapped per allocation and
 /// unmapped when freed. glibc otherwise raises that threshold as such buffers come and go and
-/// keeps them in per-thread heaps: two concurrent runs then held ~130 MB more for good (M
-/// model, 2-minute file: peak RSS 446 MB, 345 MB with this), for ~0.7 s more system time.
-pub fn return_large_buffers_to_the_system() {
+/// keeps them in per-thread heaps: two concurrent runs without ONNX Runtime's arena then held
+/// ~130 MB more for good (M model, 2-minute file: peak RSS 446 MB, 345 MB with this). Costs
+/// page faults on every large allocation, worth it only where runs come and go for hours.
+fn return_large_buffers_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes an allocator setting; a refusal (0) leaves the default.
     unsafe {

@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use ndarray::{Array2, ArrayView2, Axis};
 use ort::AsPointer;
-use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
+use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBuilder};
 use ort::session::{RunOptions, Session};
 use ort::value::{DynValue, TensorRef};
 
@@ -166,16 +166,25 @@ impl Transducer {
     }
 
     pub fn load_files(files: ModelFiles, options: ModelOptions) -> Result<Self> {
-        Self::load_copies(files, options, 1)
+        Self::open(files, options, 1, EncoderUse::Alone)
     }
 
-    /// Loads the model so that `copies` (at least 1) decodes can run at once, each with
-    /// `options.threads` intra-op threads: one encoder session that runs concurrently, and
-    /// `copies` copies of the small decoder and joiner sessions.
+    /// Loads the model for files, so that `copies` (at least 1) decodes can run at once, each
+    /// with `options.threads` intra-op threads: one encoder session that runs concurrently,
+    /// and `copies` copies of the small decoder and joiner sessions.
     pub fn load_copies(files: ModelFiles, options: ModelOptions, copies: usize) -> Result<Self> {
+        Self::open(files, options, copies, EncoderUse::BesideOtherWork)
+    }
+
+    fn open(
+        files: ModelFiles,
+        options: ModelOptions,
+        copies: usize,
+        usage: EncoderUse,
+    ) -> Result<Self> {
         let copies = copies.max(1);
         let encoder = SharedSession {
-            session: open_encoder(&files.encoder, options.threads, copies)?,
+            session: open_encoder(&files.encoder, options.threads, usage)?,
             turns: (copies == 1).then(|| Mutex::new(())),
             runs: copies,
         };
@@ -443,37 +452,55 @@ impl SessionPool {
     }
 }
 
+/// What an encoder session is opened for; it decides how the session's threads wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EncoderUse {
+    /// One decode at a time with nothing else to do meanwhile (dictation, the server): the
+    /// intra-op threads spin between the model's parallel steps, as ONNX Runtime's default.
+    Alone,
+    /// Files: the cutter thread reads and runs the VAD while this decodes, and other decodes
+    /// may run beside it (`--jobs`). Spinning threads would burn the very cores that work
+    /// needs: on 2 cores, M replica, 8-minute file, 2 threads, spinning off took the run from
+    /// 8.1 s to 7.6 s and its CPU time from 17.1 s to 13.3 s.
+    BesideOtherWork,
+}
+
 /// The encoder session, without ONNX Runtime's memory pattern: that is a buffer plan cached
 /// per input shape and never dropped, and the encoder's input length changes with every
 /// segment, so a server held ~115 KB more for every segment length it ever met (soak: RSS
 /// +20 % over an hour; the 30M encoder on 200 lengths: +17 MB with the pattern, flat without
 /// it). The price: a length met before runs ~9 % slower (the pattern saves its many small
-/// allocations); a new length costs the same either way. For concurrent runs also without a
-/// memory arena: an arena keeps the
-/// most memory the runs ever needed at once (two 20 s segments' activations) for good, while
-/// without it each run's buffers go back to the system allocator when the run ends.
-fn open_encoder(path: &Path, threads: usize, runs: usize) -> Result<Session> {
-    if runs > 1 {
-        crate::allocator::return_large_buffers_to_the_system();
-    }
+/// allocations); a new length costs the same either way.
+///
+/// The session keeps ONNX Runtime's memory arena, also for concurrent runs: it grows to what
+/// the runs ever needed at once (bounded by the longest segment, so flat in file length) and
+/// reuses it. Without it each run mapped its large buffers afresh: two decodes at once then
+/// spent 4 s of system time on page faults per 8-minute file and peaked higher (363 MB
+/// against 327 MB with the arena, M replica).
+fn open_encoder(path: &Path, threads: usize, usage: EncoderUse) -> Result<Session> {
     let refused = |reason| EngineError::ModelLoad {
         path: path.to_path_buf(),
         reason,
     };
-    open_session_with(path, threads, None, |builder| {
-        set_option(builder, "memory pattern off", |api| api.DisableMemPattern).map_err(refused)?;
-        if runs > 1 {
-            set_option(builder, "memory arena off", |api| api.DisableCpuMemArena)
-                .map_err(refused)?;
+    let to_error = |e: ort::Error| refused(e.to_string());
+    open_session_with(path, threads, None, |mut builder| {
+        set_option(&mut builder, "memory pattern off", |api| {
+            api.DisableMemPattern
+        })
+        .map_err(refused)?;
+        if usage == EncoderUse::BesideOtherWork {
+            builder = builder
+                .with_intra_op_spinning(false)
+                .map_err(|e| to_error(e.into()))?;
         }
-        Ok(())
+        Ok(builder)
     })
 }
 
 /// One of the C API's session-option switches that `ort`'s by-value builder cannot apply
 /// here (`DisableMemPattern`, `DisableCpuMemArena`).
 fn set_option(
-    builder: &mut ort::session::builder::SessionBuilder,
+    builder: &mut SessionBuilder,
     what: &str,
     switch: impl FnOnce(
         &ort::sys::OrtApi,
@@ -497,14 +524,14 @@ fn open_session(
     threads: usize,
     shared_weights: Option<&PrepackedWeights>,
 ) -> Result<Session> {
-    open_session_with(path, threads, shared_weights, |_| Ok(()))
+    open_session_with(path, threads, shared_weights, Ok)
 }
 
 fn open_session_with(
     path: &Path,
     threads: usize,
     shared_weights: Option<&PrepackedWeights>,
-    customise: impl FnOnce(&mut ort::session::builder::SessionBuilder) -> Result<()>,
+    customise: impl FnOnce(SessionBuilder) -> Result<SessionBuilder>,
 ) -> Result<Session> {
     let env = runtime::environment()?;
     let to_error = |e: ort::Error| EngineError::ModelLoad {
@@ -522,8 +549,7 @@ fn open_session_with(
             .with_prepacked_weights(weights)
             .map_err(|e| to_error(e.into()))?;
     }
-    customise(&mut builder)?;
-    builder
+    customise(builder)?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| to_error(e.into()))?
         .with_intra_threads(threads.max(1))

@@ -1,12 +1,19 @@
 //! How a file transcription spreads over the cores: segments decoded at once (`jobs`, one
-//! session copy each) times ONNX Runtime intra-op threads per decode (`threads`).
+//! decoder/joiner copy each, one shared encoder session) times ONNX Runtime intra-op threads
+//! per decode (`threads`).
 //!
-//! Decodes side by side share the one encoder session (memory stays flat), but on the 2-core
-//! machine of BENCHMARKS.md ("Long files (issue 18)") two at once did not beat one: so more
-//! than one decode happens only when the user asks for it with `--jobs`.
+//! Whole segments side by side use cores better than one segment's encoder split over
+//! threads: on the 2-core machine of BENCHMARKS.md ("Long files (issue 18)"), M replica,
+//! 8-minute file, two decodes of one thread each took 6.1 s where one decode of two threads
+//! took 7.6 s. So the cores go to decodes first, and `--threads` alone leaves the cores it
+//! does not use to more decodes.
 
 /// Most intra-op threads chosen automatically (more stop paying off for one encoder run).
 pub const MAX_AUTO_THREADS: usize = 4;
+
+/// Most decodes at once chosen automatically: each holds one segment's activations (about
+/// 70 MB for the M replica's longest segments), so memory, not cores, bounds this.
+pub const MAX_AUTO_JOBS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parallelism {
@@ -17,17 +24,18 @@ pub struct Parallelism {
 }
 
 /// The rule, for `cores` cores and what the user set (`None`: automatic):
-/// - jobs: as set, else 1;
-/// - threads: as set, else the cores shared out among the jobs (at least 1 each, at most
-///   [`MAX_AUTO_THREADS`]), which for one job is the engine's usual default.
+/// - jobs: as set; else the cores left by `threads` each (`cores / threads`), or with
+///   neither set one per core; at least 1, at most [`MAX_AUTO_JOBS`] when chosen here;
+/// - threads: as set; else the cores shared out among the jobs (at least 1 each, at most
+///   [`MAX_AUTO_THREADS`]).
 pub fn choose(cores: usize, threads: Option<usize>, jobs: Option<usize>) -> Parallelism {
     let cores = cores.max(1);
-    let jobs = jobs.unwrap_or(1).max(1);
+    let threads = threads.map(|t| t.max(1));
+    let jobs = jobs
+        .map(|j| j.max(1))
+        .unwrap_or_else(|| (cores / threads.unwrap_or(1)).clamp(1, MAX_AUTO_JOBS));
     let threads = threads.unwrap_or_else(|| (cores / jobs).clamp(1, MAX_AUTO_THREADS));
-    Parallelism {
-        jobs,
-        threads: threads.max(1),
-    }
+    Parallelism { jobs, threads }
 }
 
 /// [`choose`] for this machine's cores.
@@ -48,12 +56,21 @@ mod tests {
     fn what_the_user_sets_is_kept() {
         assert_eq!(choose(2, Some(2), Some(3)), p(3, 2));
         assert_eq!(choose(1, Some(8), Some(8)), p(8, 8));
+        assert_eq!(
+            choose(64, Some(1), Some(16)),
+            p(16, 1),
+            "no cap on what is asked for"
+        );
     }
 
     #[test]
-    fn threads_alone_keep_one_decode() {
-        assert_eq!(choose(2, Some(1), None), p(1, 1));
-        assert_eq!(choose(8, Some(2), None), p(1, 2));
+    fn threads_alone_leave_the_spare_cores_to_more_decodes() {
+        assert_eq!(choose(2, Some(1), None), p(2, 1));
+        assert_eq!(choose(2, Some(2), None), p(1, 2), "no core to spare");
+        assert_eq!(choose(8, Some(2), None), p(4, 2));
+        assert_eq!(choose(8, Some(3), None), p(2, 3), "whole cores only");
+        assert_eq!(choose(2, Some(4), None), p(1, 4), "more threads than cores");
+        assert_eq!(choose(64, Some(1), None), p(MAX_AUTO_JOBS, 1));
     }
 
     #[test]
@@ -69,15 +86,22 @@ mod tests {
     }
 
     #[test]
-    fn neither_is_one_decode_on_the_cores_as_before() {
+    fn neither_is_one_decode_per_core_up_to_the_cap() {
         assert_eq!(choose(1, None, None), p(1, 1));
-        assert_eq!(choose(2, None, None), p(1, 2));
-        assert_eq!(choose(16, None, None), p(1, MAX_AUTO_THREADS));
+        assert_eq!(choose(2, None, None), p(2, 1));
+        assert_eq!(choose(4, None, None), p(4, 1));
+        assert_eq!(
+            choose(8, None, None),
+            p(MAX_AUTO_JOBS, 2),
+            "the rest as threads"
+        );
+        assert_eq!(choose(64, None, None), p(MAX_AUTO_JOBS, MAX_AUTO_THREADS));
         assert_eq!(choose(0, None, None), p(1, 1), "unknown core count");
     }
 
     #[test]
     fn zero_is_read_as_one() {
         assert_eq!(choose(2, Some(0), Some(0)), p(1, 1));
+        assert_eq!(choose(2, Some(0), None), p(2, 1));
     }
 }
