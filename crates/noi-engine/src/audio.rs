@@ -339,10 +339,9 @@ impl AudioReader {
         check_declared(&input, &params)?;
         let (decoder, pre_skip) = make_decoder(&input, &params)?;
         // An Ogg/Opus length counts the pre-skip (granule positions do): report what plays.
-        let duration_secs = duration_secs.map(|secs| {
-            let rate = f64::from(params.sample_rate.unwrap_or(codecs::OPUS_RATE));
-            (secs - pre_skip as f64 / rate).max(0.0)
-        });
+        // The pre-skip is in 48 kHz frames whatever rate the track declares (RFC 7845).
+        let duration_secs = duration_secs
+            .map(|secs| (secs - pre_skip as f64 / f64::from(codecs::OPUS_RATE)).max(0.0));
         let mut reader = Self {
             input,
             format,
