@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+ensure_build_tools
 ensure_onnxruntime
 # The dev profile optimises the engine's and the server's hot crates (Cargo.toml); the soak
 # looks for leaks and errors, not speed.
