@@ -34,6 +34,9 @@ const EXIT_NO_DISPLAY: u8 = 3;
 fn main() -> ExitCode {
     let args = launch_args::LaunchArgs::parse();
     init_logging();
+    // The app dictates and serves the local API for hours, like `noi serve`: bound the
+    // allocator's heaps before any thread starts (noi_engine::allocator).
+    noi_engine::allocator::settle_for_a_long_running_process();
     if !has_display() {
         eprintln!(
             "noi-desktop: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); the local \
