@@ -9,8 +9,8 @@ pauses), one process at a time, never two in parallel:
   - sherpa-onnx 2.0.1: scripts/reference/sherpa_vad_pipeline.py, its VoiceActivityDetector (the
     same silero_vad.onnx, window 512) and OfflineRecognizer on each segment, the samples already
     in memory (its clock covers VAD + decoding only);
-  - noi after: `noi bench FILE --threads N --profile`, with its automatic `--jobs` (the cores
-    N threads leave go to more decodes: 2 at 1 thread on 2 cores), whose clock covers reading,
+  - noi after: `noi bench FILE --threads N --profile`, with its automatic `--jobs` (one decode
+    per N cores, at least 2 on 2 cores or more: 2 at 1 and at 2 threads here), whose clock covers reading,
     resampling, VAD, features, encoder and search;
   - noi before (with --before PATH, e.g. main's binary from before issue 18): the same command
     without the new options.
@@ -131,7 +131,7 @@ def report(args, info, rows, profiles, elapsed):
           "already in memory (`scripts/reference/sherpa_vad_pipeline.py`, load excluded). "
           f"Ratio = noi / sherpa-onnx, targets ≤ {TARGETS[1]} at 1 thread and ≤ {TARGETS[2]} at 2; "
           f"peak RSS target ≤ {RSS_TARGET} MiB. \"jobs\" is how many segments noi decoded at once "
-          "(its automatic choice: one per core that many threads leave). \"before\" is "
+          "(its automatic choice: one per that many cores, at least 2 on 2 cores). \"before\" is "
           "main's binary from before issue 18 (one decode at a time). Others = CPU used by other "
           "programs during the row, in % of one core.", "",
           *(f"- {k}: {v}" for k, v in info.items()), "",

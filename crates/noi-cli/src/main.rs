@@ -64,7 +64,8 @@ struct ModelArgs {
     /// Active paths for beam search.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     beam: u16,
-    /// ONNX Runtime intra-op threads (default: the number of cores, at most 4).
+    /// ONNX Runtime intra-op threads per decode (default: the number of cores, at most 4; for
+    /// files, the cores shared out among --jobs).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
 }
@@ -74,7 +75,9 @@ struct ModelArgs {
 struct JobsArg {
     /// Segments (of one file or the next) decoded at once, sharing the model. Default: one
     /// per --threads cores (the cores it leaves go to more decodes), one per core without
-    /// --threads; at most 4. Without --threads, the cores are shared out among the jobs.
+    /// --threads; at least 2 on 2 cores or more (one decode leaves cores idle in its
+    /// single-threaded steps); at most 4. Without --threads, the cores are shared out among
+    /// the jobs.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     jobs: Option<u16>,
 }

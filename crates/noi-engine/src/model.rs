@@ -498,7 +498,7 @@ fn open_encoder(path: &Path, threads: usize, usage: EncoderUse) -> Result<Sessio
 }
 
 /// One of the C API's session-option switches that `ort`'s by-value builder cannot apply
-/// here (`DisableMemPattern`, `DisableCpuMemArena`).
+/// here (`DisableMemPattern`).
 fn set_option(
     builder: &mut SessionBuilder,
     what: &str,

@@ -5,8 +5,12 @@
 //! Whole segments side by side use cores better than one segment's encoder split over
 //! threads: on the 2-core machine of BENCHMARKS.md ("Long files (issue 18)"), M replica,
 //! 8-minute file, two decodes of one thread each took 6.1 s where one decode of two threads
-//! took 7.6 s. So the cores go to decodes first, and `--threads` alone leaves the cores it
-//! does not use to more decodes.
+//! took 7.7 s. So the cores go to decodes first, and `--threads` alone leaves the cores it
+//! does not use to more decodes. Even when `--threads` covers every core, one decode leaves
+//! them idle part of the time (its search and the encoder's serial steps run on one thread),
+//! so a second decode fills those gaps: there two decodes of two threads took 5.7–6.3 s
+//! against 7.7–7.9 s for one. The file pipeline's intra-op threads do not spin while they
+//! wait (`model.rs`), so the extra threads cost nothing while they have nothing to do.
 
 /// Most intra-op threads chosen automatically (more stop paying off for one encoder run).
 pub const MAX_AUTO_THREADS: usize = 4;
@@ -24,16 +28,18 @@ pub struct Parallelism {
 }
 
 /// The rule, for `cores` cores and what the user set (`None`: automatic):
-/// - jobs: as set; else the cores left by `threads` each (`cores / threads`), or with
-///   neither set one per core; at least 1, at most [`MAX_AUTO_JOBS`] when chosen here;
+/// - jobs: as set; else one per `threads` cores (`cores / threads`; one per core with
+///   neither set), at least 2 when there are 2 cores or more, at most [`MAX_AUTO_JOBS`];
 /// - threads: as set; else the cores shared out among the jobs (at least 1 each, at most
 ///   [`MAX_AUTO_THREADS`]).
 pub fn choose(cores: usize, threads: Option<usize>, jobs: Option<usize>) -> Parallelism {
     let cores = cores.max(1);
     let threads = threads.map(|t| t.max(1));
-    let jobs = jobs
-        .map(|j| j.max(1))
-        .unwrap_or_else(|| (cores / threads.unwrap_or(1)).clamp(1, MAX_AUTO_JOBS));
+    let jobs = jobs.map(|j| j.max(1)).unwrap_or_else(|| {
+        (cores / threads.unwrap_or(1))
+            .max(cores.min(2))
+            .min(MAX_AUTO_JOBS)
+    });
     let threads = threads.unwrap_or_else(|| (cores / jobs).clamp(1, MAX_AUTO_THREADS));
     Parallelism { jobs, threads }
 }
@@ -66,11 +72,19 @@ mod tests {
     #[test]
     fn threads_alone_leave_the_spare_cores_to_more_decodes() {
         assert_eq!(choose(2, Some(1), None), p(2, 1));
-        assert_eq!(choose(2, Some(2), None), p(1, 2), "no core to spare");
         assert_eq!(choose(8, Some(2), None), p(4, 2));
-        assert_eq!(choose(8, Some(3), None), p(2, 3), "whole cores only");
-        assert_eq!(choose(2, Some(4), None), p(1, 4), "more threads than cores");
+        assert_eq!(choose(12, Some(4), None), p(3, 4));
+        assert_eq!(choose(12, Some(5), None), p(2, 5), "whole cores only");
         assert_eq!(choose(64, Some(1), None), p(MAX_AUTO_JOBS, 1));
+    }
+
+    #[test]
+    fn two_decodes_at_least_on_two_cores_or_more() {
+        assert_eq!(choose(2, Some(2), None), p(2, 2), "threads on every core");
+        assert_eq!(choose(2, Some(4), None), p(2, 4), "more threads than cores");
+        assert_eq!(choose(8, Some(8), None), p(2, 8));
+        assert_eq!(choose(1, Some(1), None), p(1, 1), "one core: one decode");
+        assert_eq!(choose(1, Some(2), None), p(1, 2));
     }
 
     #[test]
