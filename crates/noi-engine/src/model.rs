@@ -475,8 +475,8 @@ enum EncoderUse {
 /// The session keeps ONNX Runtime's memory arena, also for concurrent runs: it grows to what
 /// the runs ever needed at once (bounded by the longest segment, so flat in file length) and
 /// reuses it. Without it each run mapped its large buffers afresh: two decodes at once then
-/// spent 4 s of system time on page faults per 8-minute file and peaked higher (363 MB
-/// against 327 MB with the arena, M replica).
+/// spent 3–4.6 s of system time on page faults per 8-minute file and peaked higher (346–376
+/// MiB against 319 MiB with the arena, M replica).
 fn open_encoder(path: &Path, threads: usize, usage: EncoderUse) -> Result<Session> {
     let refused = |reason| EngineError::ModelLoad {
         path: path.to_path_buf(),
