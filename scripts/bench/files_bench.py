@@ -10,8 +10,8 @@ pauses), one process at a time, never two in parallel:
     same silero_vad.onnx, window 512) and OfflineRecognizer on each segment, the samples already
     in memory (its clock covers VAD + decoding only);
   - noi after: `noi bench FILE --threads N --profile`, with its automatic `--jobs` (one decode
-    per N cores, at least 2 on 2 cores or more: 2 at 1 and at 2 threads here), whose clock covers reading,
-    resampling, VAD, features, encoder and search;
+    per N cores, at least 2 on 2 cores or more: 2 at 1 and at 2 threads here), whose clock
+    covers reading, resampling, VAD, features, encoder and search;
   - noi before (with --before PATH, e.g. main's binary from before issue 18): the same command
     without the new options.
 Each process runs once (the files are long enough to average out the noise); its peak RSS is

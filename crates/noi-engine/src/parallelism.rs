@@ -15,8 +15,8 @@
 /// Most intra-op threads chosen automatically (more stop paying off for one encoder run).
 pub const MAX_AUTO_THREADS: usize = 4;
 
-/// Most decodes at once chosen automatically: each holds one segment's activations (about
-/// 70 MB for the M replica's longest segments), so memory, not cores, bounds this.
+/// Most decodes at once chosen automatically: each holds one segment's activations (60–70 MiB
+/// for the M replica's longest segments), so memory, not cores, bounds this.
 pub const MAX_AUTO_JOBS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
