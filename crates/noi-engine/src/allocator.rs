@@ -25,9 +25,9 @@ fn return_large_buffers_to_the_system() {
     }
 }
 
-/// For a process that serves for hours (`noi serve`, the desktop app): every dictation stream and request runs
-/// on threads that come and go, which spreads freed memory over up to sixteen heaps (two
-/// cores) and let RSS creep up over an hour of soak. Call before starting worker threads.
+/// For a process that serves for hours (`noi serve`, the desktop app): every dictation stream
+/// and request runs on threads that come and go, which spreads freed memory over up to sixteen
+/// heaps (two cores) and let RSS creep up over an hour of soak. Call before starting worker threads.
 /// With `MALLOC_ARENA_MAX` in the environment the allocator is left as glibc sets it up from
 /// its variables (someone is tuning or comparing by hand).
 pub fn settle_for_a_long_running_process() {
