@@ -478,45 +478,17 @@ enum EncoderUse {
 /// spent 3–4.6 s of system time on page faults per 8-minute file and peaked higher (346–376
 /// MiB against 319 MiB with the arena, M replica).
 fn open_encoder(path: &Path, threads: usize, usage: EncoderUse) -> Result<Session> {
-    let refused = |reason| EngineError::ModelLoad {
+    let refused = |e: ort::Error| EngineError::ModelLoad {
         path: path.to_path_buf(),
-        reason,
+        reason: e.to_string(),
     };
-    let to_error = |e: ort::Error| refused(e.to_string());
-    open_session_with(path, threads, None, |mut builder| {
-        set_option(&mut builder, "memory pattern off", |api| {
-            api.DisableMemPattern
-        })
-        .map_err(refused)?;
-        if usage == EncoderUse::BesideOtherWork {
-            builder = builder
-                .with_intra_op_spinning(false)
-                .map_err(|e| to_error(e.into()))?;
-        }
-        Ok(builder)
+    open_session_with(path, threads, None, |builder| {
+        builder
+            .with_memory_pattern(false)
+            .map_err(|e| refused(e.into()))?
+            .with_intra_op_spinning(usage == EncoderUse::Alone)
+            .map_err(|e| refused(e.into()))
     })
-}
-
-/// One of the C API's session-option switches that `ort`'s by-value builder cannot apply
-/// here (`DisableMemPattern`).
-fn set_option(
-    builder: &mut SessionBuilder,
-    what: &str,
-    switch: impl FnOnce(
-        &ort::sys::OrtApi,
-    ) -> unsafe extern "system" fn(
-        *mut ort::sys::OrtSessionOptions,
-    ) -> ort::sys::OrtStatusPtr,
-) -> std::result::Result<(), String> {
-    let api = ort::api();
-    // SAFETY: the options pointer is valid while `builder` lives; the call only changes a
-    // flag on them. A non-null status is an error we own and must release.
-    let status = unsafe { switch(api)(builder.ptr_mut()) };
-    if status.0.is_null() {
-        return Ok(());
-    }
-    unsafe { (api.ReleaseStatus)(status.0) };
-    Err(format!("ONNX Runtime refused to set {what}"))
 }
 
 fn open_session(
