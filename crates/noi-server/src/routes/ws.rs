@@ -363,7 +363,9 @@ impl Session {
         loop {
             tokio::select! {
                 update = live.next_update() => match update {
-                    Some(update) => { self.send(&ServerMessage::from_update(update)).await; }
+                    Some(update) => if !self.send(&ServerMessage::from_update(update)).await {
+                        return false;
+                    },
                     None => return true,
                 },
                 message = self.socket.recv(), if read_meanwhile => match message {
